@@ -1,0 +1,41 @@
+# Casualty Ledger. `make run` serves the embedded default; `make test` lints and tests.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1:8000
+
+.PHONY: install run test lint format migrations-check seed reset-local-db bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_default_data --if-empty
+	$(PY) manage.py ensure_local_editor
+	$(PY) manage.py runserver $(HOST)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations-check: install
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: install lint migrations-check
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+reset-local-db:
+	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm
+
+clean: reset-local-db
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,75 @@
+"""Every write leaves a history row with who, when and why.
+
+simple-history records who and when. The guard below refuses any save or delete of a tracked
+model that did not say why, so no code path (admin, service, import, command) can skip it.
+A reason is given either on the object (``_change_reason``, as simple-history reads it) or for
+a block of work with ``change_context`` (which also covers cascaded deletes and inline rows).
+"""
+
+import contextvars
+from contextlib import contextmanager
+
+from django.db import transaction
+from django.dispatch import receiver
+from simple_history.signals import pre_create_historical_record
+
+_context: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
+    "history_context", default=None
+)
+
+
+class MissingChangeReason(RuntimeError):
+    """A tracked model was written without a reason for its history row."""
+
+
+@contextmanager
+def change_context(*, user, reason: str):
+    """Every history row written inside the block gets this user and reason (unless the
+    object carries its own)."""
+    if not (reason or "").strip():
+        raise MissingChangeReason("A change needs a reason.")
+    token = _context.set((user, reason.strip()))
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def current_context():
+    return _context.get()
+
+
+@receiver(pre_create_historical_record)
+def require_change_reason(sender, instance, history_instance, **kwargs):
+    context = _context.get()
+    if context is not None:
+        user, reason = context
+        if not history_instance.history_change_reason:
+            history_instance.history_change_reason = reason
+        if history_instance.history_user_id is None and user is not None and user.pk:
+            history_instance.history_user = user
+    if not (history_instance.history_change_reason or "").strip():
+        raise MissingChangeReason(
+            f"{type(instance).__name__} {instance.pk} was written without a change reason; "
+            "use a service or change_context()."
+        )
+
+
+def save_with_history(instance, *, user, reason: str, validate: bool = True):
+    """Validate and save one object, recording ``user`` and ``reason`` in its history row."""
+    if validate:
+        instance.full_clean()
+    with change_context(user=user, reason=reason):
+        instance._history_user = user
+        instance._change_reason = reason
+        instance.save()
+    return instance
+
+
+@transaction.atomic
+def delete_with_history(instance, *, user, reason: str):
+    """Delete one object; its history keeps a '-' row with who and why, so it can be restored."""
+    with change_context(user=user, reason=reason):
+        instance._history_user = user
+        instance._change_reason = reason
+        instance.delete()

@@ -1,0 +1,47 @@
+"""Load the default data (the seed article's figures) and give every row its first history row."""
+
+from django.apps import apps
+from django.core.management import BaseCommand, call_command
+from django.db import transaction
+
+from casualties.history import change_context
+from casualties.models import Conflict
+
+DEFAULT_FIXTURES = ["fixtures/default.json"]
+
+
+def tracked_models():
+    return [m for m in apps.get_models() if hasattr(m, "history") and hasattr(m.history, "model")]
+
+
+class Command(BaseCommand):
+    help = "Load fixtures/default.json with a history row (reason: this command) for every object."
+
+    def add_arguments(self, parser):
+        parser.add_argument("fixtures", nargs="*", default=DEFAULT_FIXTURES)
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing if a conflict already exists."
+        )
+
+    def handle(self, *args, fixtures, if_empty, verbosity, **options):
+        if if_empty and Conflict.objects.exists():
+            if verbosity:
+                self.stdout.write("Default data already loaded; nothing to do.")
+            return
+        reason = f"Default data loaded from {', '.join(fixtures)}"
+        with transaction.atomic(), change_context(user=None, reason=reason):
+            before = {
+                m: set(m._default_manager.values_list("pk", flat=True)) for m in tracked_models()
+            }
+            # loaddata saves with raw=True, which simple-history does not record; the rows
+            # it added get their "+" history rows below, in bulk, with this command's reason.
+            call_command("loaddata", *fixtures, verbosity=0)
+            created = 0
+            for model in tracked_models():
+                new = model._default_manager.exclude(pk__in=before[model])
+                objs = list(new)
+                if objs:
+                    model.history.bulk_history_create(objs, default_change_reason=reason)
+                    created += len(objs)
+        if verbosity:
+            self.stdout.write(self.style.SUCCESS(f"Loaded {created} objects, each with history."))

@@ -1,0 +1,321 @@
+"""The war's world: conflicts, sides, parties, places, events, categories and named records."""
+
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+
+class NaturalKeyManager(models.Manager):
+    """Reference tables are addressed by slug in fixtures and CSV files, never by id."""
+
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Conflict(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True, help_text="Empty while the war goes on.")
+    description = models.TextField(blank=True)
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="casualties_conflict_start_lte_end",
+                violation_error_message="The war cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Side(models.Model):
+    """One side of a conflict. Parties on the same side report each other's losses as their own."""
+
+    conflict = models.ForeignKey(Conflict, on_delete=models.PROTECT, related_name="sides")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Party(models.Model):
+    class Kind(models.TextChoices):
+        STATE = "state", "State or government"
+        ARMED_FORCE = "armed_force", "Armed force"
+        ARMED_GROUP = "armed_group", "Armed group or fighters"
+        POPULATION = "population", "Population group"
+        THIRD_COUNTRY = "third_country", "Third country"
+
+    conflict = models.ForeignKey(Conflict, on_delete=models.PROTECT, related_name="parties")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STATE)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The wider party this one belongs to, e.g. the Artsakh Defence Army inside Artsakh.",
+    )
+    side = models.ForeignKey(
+        Side,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parties",
+        help_text="Empty for parties on no side (third countries, bystanders).",
+    )
+    description = models.TextField(blank=True)
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "parties"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(parent=F("id")),
+                name="casualties_party_not_own_parent",
+                violation_error_message="A party cannot be its own parent.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Place(models.Model):
+    class Kind(models.TextChoices):
+        CITY = "city", "City or town"
+        VILLAGE = "village", "Village"
+        REGION = "region", "Region or province"
+        COUNTRY = "country", "Country"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(
+        max_length=200,
+        help_text="Neutral display name. For a contested place give every side's name, "
+        "e.g. “Stepanakert / Khankendi”; never only one side's.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CITY)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    is_contested = models.BooleanField(
+        default=False, help_text="Its names differ by side; pages show all of them."
+    )
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class PlaceName(models.Model):
+    """One of a place's names, in one language, as used by someone."""
+
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="names")
+    name = models.CharField(max_length=200)
+    language = models.CharField(
+        max_length=12, help_text="BCP 47 code: en, hy, az, ru, hy-Latn, az-Cyrl…"
+    )
+    used_by = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Who uses this name, e.g. “Armenian usage”, “Azerbaijani usage”; blank if shared.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["place", "language", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["place", "language", "name"], name="casualties_placename_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.language})"
+
+
+class Event(models.Model):
+    conflict = models.ForeignKey(Conflict, on_delete=models.PROTECT, related_name="events")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, unique=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True, help_text="Leave empty for a single day.")
+    place = models.ForeignKey(
+        Place, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    description = models.TextField(blank=True)
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["start_date", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="casualties_event_start_lte_end",
+                violation_error_message="An event cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Category(models.Model):
+    """What is counted, as a tree: personnel killed; equipment destroyed › tanks › T-72…"""
+
+    class Kind(models.TextChoices):
+        PERSONNEL = "personnel", "Military personnel"
+        CIVILIAN = "civilian", "Civilians"
+        EQUIPMENT = "equipment", "Equipment"
+        ECONOMIC = "economic", "Economic losses"
+
+    class Unit(models.TextChoices):
+        PERSONS = "persons", "persons"
+        ITEMS = "items", "items"
+        USD = "usd", "US dollars"
+
+    class Outcome(models.TextChoices):
+        NONE = "", "—"
+        DESTROYED = "destroyed", "destroyed"
+        DAMAGED = "damaged", "damaged"
+        CAPTURED = "captured", "captured"
+        ABANDONED = "abandoned", "abandoned"
+        DESTROYED_OR_CAPTURED = "destroyed_or_captured", "destroyed or captured"
+        DESTROYED_OR_DAMAGED = "destroyed_or_damaged", "destroyed or damaged"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, unique=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    unit = models.CharField(max_length=20, choices=Unit.choices, default=Unit.PERSONS)
+    outcome = models.CharField(
+        max_length=30,
+        choices=Outcome.choices,
+        blank=True,
+        default="",
+        help_text="Only for equipment: what happened to it.",
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order among its siblings on public pages."
+    )
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="equipment") | Q(outcome=""),
+                name="casualties_category_outcome_only_for_equipment",
+                violation_error_message="Only equipment categories have an outcome.",
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(parent=F("id")),
+                name="casualties_category_not_own_parent",
+                violation_error_message="A category cannot be its own parent.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class CasualtyRecord(models.Model):
+    """One named person: a documented floor beside the official counts."""
+
+    class Role(models.TextChoices):
+        SERVICEMAN = "serviceman", "Serviceman or servicewoman"
+        FIGHTER = "fighter", "Irregular fighter"
+        CIVILIAN = "civilian", "Civilian"
+        JOURNALIST = "journalist", "Journalist"
+
+    class Outcome(models.TextChoices):
+        KILLED = "killed", "killed"
+        DIED_OF_WOUNDS = "died_of_wounds", "died of wounds"
+        MISSING = "missing", "missing"
+        WOUNDED = "wounded", "wounded"
+        CAPTURED = "captured", "captured"
+
+    conflict = models.ForeignKey(Conflict, on_delete=models.PROTECT, related_name="records")
+    external_id = models.SlugField(
+        max_length=64, unique=True, help_text="Stable identifier used in imports and citations."
+    )
+    name = models.CharField(max_length=200, help_text="The name in its own script.")
+    name_transliterated = models.CharField(
+        max_length=200, blank=True, help_text="Latin transliteration, if the name is not in Latin."
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    rank = models.CharField(max_length=100, blank=True)
+    description = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="What identifies them, e.g. “European powerlifting champion”.",
+    )
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="records")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    date = models.DateField(null=True, blank=True, help_text="Empty when the sources give none.")
+    place = models.ForeignKey(
+        Place, on_delete=models.PROTECT, null=True, blank=True, related_name="records"
+    )
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, null=True, blank=True, related_name="records"
+    )
+    sources = models.ManyToManyField("claims.Source", blank=True, related_name="records")
+
+    history = HistoricalRecords(m2m_fields=[sources])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,174 @@
+"""Read the words of a figure into bounds and a qualifier.
+
+"more than 700" -> lower 701, upper open, qualifier more_than. Bounds are inclusive integers.
+When the words cannot be read, ``parse_figure`` says so plainly and returns no bounds: the
+words are still stored by the caller, and an editor can type the bounds by hand.
+"""
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+MAX_VALUE = 9_223_372_036_854_775_807  # the largest value a bound column holds
+MAX_TEXT = 200
+
+EXACT = "exact"
+AT_LEAST = "at_least"
+MORE_THAN = "more_than"
+AT_MOST = "at_most"
+ABOUT = "about"
+RANGE = "range"
+UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class Figure:
+    lower: int | None
+    upper: int | None
+    qualifier: str
+    error: str = ""
+    currency: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+_UNITS = {
+    "zero": 0, "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_SCALES = {
+    "dozen": 12,
+    "hundred": 100,
+    "thousand": 1_000,
+    "million": 1_000_000,
+    "billion": 1_000_000_000,
+}
+
+# Longest phrases first so "no more than" is not read as "more than".
+_PREFIXES = [
+    ("in excess of", MORE_THAN), ("no fewer than", AT_LEAST), ("not less than", AT_LEAST),
+    ("no less than", AT_LEAST), ("a minimum of", AT_LEAST), ("no more than", AT_MOST),
+    ("not more than", AT_MOST), ("a maximum of", AT_MOST), ("as many as", AT_MOST),
+    ("approximately", ABOUT), ("more than", MORE_THAN), ("fewer than", AT_MOST),
+    ("less than", AT_MOST), ("at least", AT_LEAST), ("at most", AT_MOST), ("up to", AT_MOST),
+    ("roughly", ABOUT), ("nearly", ABOUT), ("around", ABOUT), ("almost", ABOUT),
+    ("about", ABOUT), ("circa", ABOUT), ("some", ABOUT), ("over", MORE_THAN), ("c.", ABOUT),
+    ("~", ABOUT),
+]  # fmt: skip
+# "fewer than 100" means at most 99; "more than 700" at least 701.
+_STRICT = {"fewer than", "less than"}
+
+_CURRENCY = re.compile(r"^(?:us\$|usd|\$)\s*", re.IGNORECASE)
+_RANGE = re.compile(r"^(?:between\s+)?(?P<a>.+?)\s*(?:\bto\b|\band\b|-|–|—)\s*(?P<b>.+)$")
+_DIGITS = re.compile(
+    r"^(?P<num>\d{1,3}(?:(?P<sep>[,. \u00a0\u202f\u2009])\d{3})(?:(?P=sep)\d{3})*|\d+(?:\.\d+)?)"
+    r"(?:\s*(?P<scale>dozen|hundred|thousand|million|billion))?$"
+)
+
+
+def _read_words(text: str) -> int | None:
+    """'about forty' -> 40 after the prefix is gone; 'a dozen' -> 12; 'two hundred' -> 200."""
+    words = [w for w in re.split(r"[\s-]+", text) if w and w != "and"]
+    if not words or any(w not in _UNITS and w not in _SCALES for w in words):
+        return None
+    total, current = 0, 0
+    for word in words:
+        if word in _UNITS:
+            current += _UNITS[word]
+        else:
+            current = max(current, 1) * _SCALES[word]
+            if _SCALES[word] >= 1000:
+                total, current = total + current, 0
+    return total + current
+
+
+def _read_number(text: str) -> int | None:
+    text = text.strip()
+    match = _DIGITS.match(text)
+    if match:
+        raw = match["num"]
+        scale = _SCALES.get(match["scale"] or "", 1)
+        if match["sep"]:
+            # "3,825", "14.000" and "7 630": a separator before groups of three is a
+            # thousands separator, whatever the character.
+            value = Decimal(re.sub(r"\D", "", raw))
+        else:
+            try:
+                value = Decimal(raw)
+            except InvalidOperation:
+                return None
+        value = value * scale
+        if value != value.to_integral_value():
+            return None
+        return int(value)
+    return _read_words(text)
+
+
+def parse_figure(text: str) -> Figure:
+    """Turn "more than 700", "300 to 400", "US$1.2 billion", "about forty"… into bounds."""
+    if text is None:
+        text = ""
+    if "\x00" in text:
+        return Figure(None, None, UNREADABLE, "The figure contains a NUL character.")
+    if len(text) > MAX_TEXT:
+        return Figure(None, None, UNREADABLE, f"The figure is longer than {MAX_TEXT} characters.")
+    words = " ".join(text.lower().split())
+    if not words:
+        return Figure(None, None, UNREADABLE, "The figure is empty.")
+
+    qualifier = EXACT
+    strict = False
+    for prefix, meaning in _PREFIXES:
+        if words.startswith(prefix) and (
+            len(words) == len(prefix) or not words[len(prefix)].isalnum() or prefix[-1] in ".~"
+        ):
+            qualifier, strict = meaning, prefix in _STRICT
+            words = words[len(prefix) :].strip()
+            break
+
+    currency = ""
+    if _CURRENCY.match(words):
+        currency = "USD"
+        words = _CURRENCY.sub("", words)
+    words = re.sub(r"\s*(?:us dollars|dollars|usd)$", "", words).strip()
+
+    value = _read_number(words)
+    if value is None:
+        range_match = _RANGE.match(words)
+        if range_match:
+            low = _read_number(_CURRENCY.sub("", range_match["a"]))
+            high = _read_number(_CURRENCY.sub("", range_match["b"]))
+            if low is not None and high is not None:
+                if low > high:
+                    return Figure(
+                        None, None, UNREADABLE,
+                        f"The range runs backwards: {low:,} is above {high:,}.",
+                    )  # fmt: skip
+                if high > MAX_VALUE:
+                    return Figure(None, None, UNREADABLE, "The figure is too large to store.")
+                # "up to 300 to 400" is still the range 300-400.
+                return Figure(low, high, RANGE, currency=currency)
+        return Figure(None, None, UNREADABLE, f"Could not read a number in “{text.strip()[:60]}”.")
+    if value > MAX_VALUE:
+        return Figure(None, None, UNREADABLE, "The figure is too large to store.")
+
+    if qualifier == MORE_THAN:
+        return Figure(value + 1, None, MORE_THAN, currency=currency)
+    if qualifier == AT_LEAST:
+        return Figure(value, None, AT_LEAST, currency=currency)
+    if qualifier == AT_MOST:
+        upper = value - 1 if strict else value
+        if upper < 0:
+            return Figure(None, None, UNREADABLE, "“Fewer than zero” is not a figure.")
+        return Figure(None, upper, AT_MOST, currency=currency)
+    if qualifier == ABOUT:
+        return Figure(value, value, ABOUT, currency=currency)
+    if words.startswith("a dozen") or words == "dozen":
+        # "a dozen" is itself approximate.
+        return Figure(value, value, ABOUT, currency=currency)
+    return Figure(value, value, EXACT, currency=currency)

@@ -1,0 +1,371 @@
+"""Claimants, sources and claims: who says what was lost, where it was published."""
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from simple_history.models import HistoricalRecords
+
+from casualties.models import Category, Conflict, Event, NaturalKeyManager, Party, Place
+from claims.validators import HTTP_URL_Q, validate_http_url
+
+
+class Relation(models.TextChoices):
+    """How the claimant stands to the party whose losses it reports. Derived, never typed."""
+
+    SELF = "self", "self-report"
+    ADVERSARY = "adversary", "adversary claim"
+    INDEPENDENT = "independent", "independent"
+
+
+def derive_relation(claimant_party, subject):
+    """The relation of a claimant's party (None for independents) to a subject party.
+
+    Same party or same side: a self-report. Both on sides, and different ones: an adversary
+    claim. Anything else (no party, or a party on no side): independent.
+    Mirrors ``ClaimQuerySet.with_relation`` which does the same in SQL.
+    """
+    if claimant_party is None:
+        return Relation.INDEPENDENT
+    if claimant_party.pk == subject.pk:
+        return Relation.SELF
+    if claimant_party.side_id is not None and subject.side_id is not None:
+        if claimant_party.side_id == subject.side_id:
+            return Relation.SELF
+        return Relation.ADVERSARY
+    return Relation.INDEPENDENT
+
+
+class Claimant(models.Model):
+    class Kind(models.TextChoices):
+        GOVERNMENT = "government", "Government or official body"
+        MILITARY = "military", "Armed forces"
+        MEDIA = "media", "Media"
+        NGO = "ngo", "Non-governmental organisation"
+        INDIVIDUAL = "individual", "Individual"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    party = models.ForeignKey(
+        Party,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claimants",
+        help_text="The party it speaks for (its government, army or media). Empty if independent.",
+    )
+    description = models.TextField(blank=True)
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    @property
+    def is_independent(self):
+        return self.party_id is None
+
+
+class Source(models.Model):
+    slug = models.SlugField(max_length=120, unique=True)
+    title = models.CharField(max_length=500)
+    publisher = models.CharField(max_length=200, blank=True)
+    url = models.URLField(
+        max_length=1000, blank=True, validators=[validate_http_url], help_text="http or https only."
+    )
+    published_on = models.DateField(null=True, blank=True)
+    accessed_on = models.DateField(null=True, blank=True)
+    archive_url = models.URLField(
+        max_length=1000,
+        blank=True,
+        validators=[validate_http_url],
+        help_text="A copy in a web archive; http or https only.",
+    )
+    language = models.CharField(
+        max_length=12, default="en", help_text="BCP 47 code: en, hy, az, ru…"
+    )
+    note = models.TextField(blank=True)
+
+    objects = NaturalKeyManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=HTTP_URL_Q("url"),
+                name="claims_source_url_http",
+                violation_error_message="The URL must start with http:// or https://.",
+            ),
+            models.CheckConstraint(
+                condition=HTTP_URL_Q("archive_url"),
+                name="claims_source_archive_url_http",
+                violation_error_message="The archive URL must start with http:// or https://.",
+            ),
+            models.CheckConstraint(
+                condition=Q(accessed_on__isnull=True)
+                | Q(published_on__isnull=True)
+                | Q(accessed_on__gte=F("published_on")),
+                name="claims_source_accessed_after_published",
+                violation_error_message="A source cannot be accessed before it was published.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+def new_external_id():
+    return f"c-{secrets.token_hex(5)}"
+
+
+class ClaimQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Claim.Status.PUBLISHED)
+
+    def about(self, party):
+        return self.filter(subject=party)
+
+    def in_category(self, category):
+        return self.filter(category=category)
+
+    def known_on(self, day):
+        """Claims a reader could have seen on ``day``: stated by then (undated ones are excluded)."""
+        return self.filter(stated_on__lte=day)
+
+    def with_relation(self):
+        """Annotate ``relation_sql`` with the derived relation, computed in the database.
+
+        Must agree with ``derive_relation``; tests check both on the same rows.
+        """
+        return self.annotate(
+            relation_sql=Case(
+                When(claimant__party__isnull=True, then=Value(Relation.INDEPENDENT)),
+                When(claimant__party_id=F("subject_id"), then=Value(Relation.SELF)),
+                When(
+                    claimant__party__side__isnull=False,
+                    subject__side__isnull=False,
+                    claimant__party__side_id=F("subject__side_id"),
+                    then=Value(Relation.SELF),
+                ),
+                When(
+                    claimant__party__side__isnull=False,
+                    subject__side__isnull=False,
+                    then=Value(Relation.ADVERSARY),
+                ),
+                default=Value(Relation.INDEPENDENT),
+                output_field=models.CharField(),
+            )
+        )
+
+    def with_relation_filter(self, relation):
+        return self.with_relation().filter(relation_sql=relation)
+
+    def for_listing(self):
+        return self.select_related(
+            "claimant", "claimant__party", "subject", "category", "event", "place"
+        )
+
+
+class Claim(models.Model):
+    """Claimant says that subject lost figure of category, in a time scope, citing sources."""
+
+    class Qualifier(models.TextChoices):
+        EXACT = "exact", "exact"
+        AT_LEAST = "at_least", "at least"
+        MORE_THAN = "more_than", "more than"
+        AT_MOST = "at_most", "at most / up to"
+        ABOUT = "about", "about"
+        RANGE = "range", "range"
+        UNREADABLE = "unreadable", "not a number (see the words)"
+
+    class Scope(models.TextChoices):
+        CUMULATIVE = "cumulative", "cumulative, as of a date"
+        PERIOD = "period", "a period"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        IN_REVIEW = "in_review", "in review"
+        PUBLISHED = "published", "published"
+        RETRACTED = "retracted", "retracted"
+
+    class Assessment(models.TextChoices):
+        """Credibility, in the spirit of Airwars' grading."""
+
+        NOT_ASSESSED = "not_assessed", "not assessed"
+        CONFIRMED = "confirmed", "confirmed: independently verified"
+        FAIR = "fair", "fair: credible, reported by more than one source"
+        WEAK = "weak", "weak: single source, unverified"
+        CONTESTED = "contested", "contested: credible sources disagree"
+        DISCOUNTED = "discounted", "discounted: shown to be wrong"
+
+    external_id = models.SlugField(
+        max_length=64,
+        unique=True,
+        default=new_external_id,
+        help_text="Stable identifier for citations and imports; never reused.",
+    )
+    conflict = models.ForeignKey(Conflict, on_delete=models.PROTECT, related_name="claims")
+    claimant = models.ForeignKey(Claimant, on_delete=models.PROTECT, related_name="claims")
+    subject = models.ForeignKey(
+        Party,
+        on_delete=models.PROTECT,
+        related_name="claims_about",
+        help_text="The party whose losses are counted.",
+    )
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="claims")
+    figure_text = models.CharField(
+        "figure as written",
+        max_length=200,
+        help_text="The figure in the source's words: “up to 100”, “300 to 400”, “14.000”. "
+        "The bounds are filled in from it; correct them if they were misread.",
+    )
+    lower = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Smallest value the words allow; empty if open."
+    )
+    upper = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Largest value the words allow; empty if open."
+    )
+    qualifier = models.CharField(max_length=20, choices=Qualifier.choices)
+    scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.CUMULATIVE)
+    as_of = models.DateField(
+        null=True,
+        blank=True,
+        help_text="For a cumulative figure: the date it counts up to. Empty if the source gives none.",
+    )
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    stated_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the claimant made the claim public; drives the “as known on” view.",
+    )
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+    )
+    place = models.ForeignKey(
+        Place, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+    )
+    sources = models.ManyToManyField(Source, through="ClaimSource", related_name="claims")
+    quote = models.TextField("verbatim quote", blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    assessment = models.CharField(
+        max_length=20, choices=Assessment.choices, default=Assessment.NOT_ASSESSED
+    )
+    assessment_note = models.TextField(blank=True)
+    accepted = models.BooleanField(
+        "accepted adversary claim",
+        default=False,
+        help_text="Let this adversary claim move the reconciled figure. Needs a written reason.",
+    )
+    acceptance_reason = models.TextField(blank=True)
+    note = models.TextField("editor's note", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClaimQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["as_of", "stated_on", "id"]
+        indexes = [
+            models.Index(
+                fields=["status", "subject", "category", "claimant"],
+                name="claims_claim_reconcile_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lower__isnull=True) | Q(upper__isnull=True) | Q(lower__lte=F("upper")),
+                name="claims_claim_low_lte_high",
+                violation_error_message="The lower bound cannot be above the upper bound.",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope="cumulative", period_start__isnull=True, period_end__isnull=True)
+                | Q(
+                    scope="period",
+                    as_of__isnull=True,
+                    period_start__isnull=False,
+                    period_end__isnull=False,
+                    period_start__lte=F("period_end"),
+                ),
+                name="claims_claim_scope_dates",
+                violation_error_message="A cumulative claim has an “as of” date and no period; "
+                "a period claim has a start and an end, the start not after the end.",
+            ),
+            models.CheckConstraint(
+                condition=Q(qualifier="unreadable", lower__isnull=True, upper__isnull=True)
+                | (~Q(qualifier="unreadable") & (Q(lower__isnull=False) | Q(upper__isnull=False))),
+                name="claims_claim_bounds_match_qualifier",
+                violation_error_message="A figure needs at least one bound, "
+                "unless it is marked as not a number.",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted=False) | ~Q(acceptance_reason=""),
+                name="claims_claim_accepted_needs_reason",
+                violation_error_message="Accepting an adversary claim needs a written reason.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(figure_text=""),
+                name="claims_claim_figure_text_required",
+                violation_error_message="Give the figure as written.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.external_id}: {self.figure_text}"
+
+    @property
+    def relation(self):
+        return derive_relation(self.claimant.party, self.subject)
+
+    def clean(self):
+        errors = {}
+        if self.scope == self.Scope.PERIOD:
+            if self.period_start is None:
+                errors["period_start"] = "A period claim needs a start date."
+            if self.period_end is None:
+                errors["period_end"] = "A period claim needs an end date."
+            if self.as_of is not None:
+                errors["as_of"] = "A period claim has no “as of” date; use the period."
+        elif self.period_start is not None or self.period_end is not None:
+            errors["period_start"] = "A cumulative claim has no period; use the “as of” date."
+        accepting = self.accepted and self.claimant_id and self.subject_id
+        if accepting and self.relation != Relation.ADVERSARY:
+            errors["accepted"] = "Only adversary claims need accepting; this one already counts."
+        if errors:
+            raise ValidationError(errors)
+
+
+class ClaimSource(models.Model):
+    """A source cited by a claim, with where in it the figure stands."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
+    locator = models.CharField(
+        max_length=200, blank=True, help_text="Page, paragraph or time code within the source."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "cited source"
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "source"], name="claims_claimsource_unique"),
+        ]
+
+    def __str__(self):
+        return self.locator or f"citation {self.pk}"

@@ -1,0 +1,83 @@
+"""Personas and a small hand-made world shared by the tests."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from casualties.history import change_context
+from casualties.models import Category, Conflict, Party, Side
+from claims.models import Claimant, Source
+from claims.services import claim_create
+
+SETUP = "test setup"
+
+
+@pytest.fixture
+def admin_user(db):
+    return get_user_model().objects.create_superuser("boss", "boss@example.org", "pw-boss-123!")
+
+
+@pytest.fixture
+def world(db):
+    """Two sides, a child party, a third country, claimants of each kind, a few categories."""
+    w = type("World", (), {})()
+    with change_context(user=None, reason=SETUP):
+        w.conflict = Conflict.objects.create(
+            name="Test war", slug="test-war", start_date=datetime.date(2020, 9, 27),
+            end_date=datetime.date(2020, 11, 10),
+        )  # fmt: skip
+        w.side_a = Side.objects.create(conflict=w.conflict, name="Side A", slug="side-a")
+        w.side_b = Side.objects.create(conflict=w.conflict, name="Side B", slug="side-b")
+        w.alpha = Party.objects.create(
+            conflict=w.conflict, name="Alpha", slug="alpha", side=w.side_a
+        )
+        w.alpha_army = Party.objects.create(
+            conflict=w.conflict, name="Alpha army", slug="alpha-army", side=w.side_a, parent=w.alpha
+        )
+        w.beta = Party.objects.create(conflict=w.conflict, name="Beta", slug="beta", side=w.side_b)
+        w.neutral = Party.objects.create(
+            conflict=w.conflict, name="Neutralia", slug="neutralia", kind="third_country"
+        )
+        w.alpha_mod = Claimant.objects.create(
+            name="Alpha MoD", slug="alpha-mod", kind="military", party=w.alpha
+        )
+        w.beta_mod = Claimant.objects.create(
+            name="Beta MoD", slug="beta-mod", kind="military", party=w.beta
+        )
+        w.ngo = Claimant.objects.create(name="Watchers", slug="watchers", kind="ngo")
+        w.killed = Category.objects.create(
+            name="Military personnel killed", slug="military-killed", kind="personnel"
+        )
+        w.civilians_killed = Category.objects.create(
+            name="Civilians killed", slug="civilians-killed", kind="civilian"
+        )
+        w.tanks = Category.objects.create(
+            name="Tanks destroyed", slug="tanks-destroyed", kind="equipment", unit="items",
+            outcome="destroyed",
+        )  # fmt: skip
+        w.source = Source.objects.create(
+            slug="report", title="A report", publisher="Watchers", url="https://example.org/r"
+        )
+    return w
+
+
+@pytest.fixture
+def make_claim(world):
+    """Create a published claim through the service; keyword arguments override defaults."""
+
+    def make(**overrides):
+        fields = {
+            "conflict": world.conflict,
+            "claimant": world.alpha_mod,
+            "subject": world.alpha,
+            "category": world.killed,
+            "figure_text": "100",
+            "as_of": datetime.date(2020, 10, 1),
+            "stated_on": datetime.date(2020, 10, 1),
+            "status": "published",
+            **overrides,
+        }
+        return claim_create(user=None, reason=SETUP, sources=[world.source], **fields)
+
+    return make
