@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 
@@ -106,6 +107,9 @@ class Party(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("casualties:party", args=[self.slug])
+
     def natural_key(self):
         return (self.slug,)
 
@@ -139,6 +143,9 @@ class Place(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("casualties:place", args=[self.slug])
 
     def natural_key(self):
         return (self.slug,)
@@ -198,6 +205,9 @@ class Event(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("casualties:event", args=[self.slug])
 
     def natural_key(self):
         return (self.slug,)
@@ -265,6 +275,9 @@ class Category(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("casualties:category", args=[self.slug])
 
     def natural_key(self):
         return (self.slug,)

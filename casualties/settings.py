@@ -142,3 +142,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Reconciled figures are cached (claims/reconciliation.py says how they are invalidated).
+# Local memory per process by default; CACHE_URL-style backends can replace it later.
+CACHES = {
+    "default": {
+        "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+        "LOCATION": os.environ.get("CACHE_LOCATION", "casualty-ledger"),
+        "TIMEOUT": 300,
+    }
+}

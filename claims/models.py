@@ -2,9 +2,11 @@
 
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from casualties.models import Category, Conflict, Event, NaturalKeyManager, Party, Place
@@ -67,6 +69,9 @@ class Claimant(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("casualties:claimant", args=[self.slug])
 
     def natural_key(self):
         return (self.slug,)
@@ -328,6 +333,9 @@ class Claim(models.Model):
     def __str__(self):
         return f"{self.external_id}: {self.figure_text}"
 
+    def get_absolute_url(self):
+        return reverse("casualties:claim", args=[self.external_id])
+
     @property
     def relation(self):
         return derive_relation(self.claimant.party, self.subject)
@@ -369,3 +377,80 @@ class ClaimSource(models.Model):
 
     def __str__(self):
         return self.locator or f"citation {self.pk}"
+
+
+class ContradictionFlagQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=ContradictionFlag.Status.OPEN)
+
+
+class ContradictionFlag(models.Model):
+    """A contradiction the reconciliation found, queued for a reviewer.
+
+    Flags are written by ``claims.services.flags_refresh`` from the reconciliation; a reviewer
+    resolves one with a note (``flag_resolve``). Resolving records the review; the figure changes
+    only when the claims do (discount, retract, correct a date or bound, or accept).
+    """
+
+    class Kind(models.TextChoices):
+        SAME_CLAIMANT = "same_claimant", "same claimant, very different figures"
+        CHILD_ABOVE_PARENT = "child_above_parent", "a part above the whole"
+        CUMULATIVE_FALLS = "cumulative_falls", "a cumulative figure fell over time"
+        ADVERSARY_FAR_ABOVE = "adversary_far_above", "adversary claim far above the figure"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "open"
+        RESOLVED = "resolved", "resolved"
+
+    conflict = models.ForeignKey(Conflict, on_delete=models.PROTECT, related_name="flags")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    signature = models.CharField(
+        max_length=500,
+        unique=True,
+        help_text="The kind, subject, category, event and claims; the same contradiction found "
+        "again keeps its flag (and its resolution).",
+    )
+    subject = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="flags")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="flags")
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
+    claims = models.ManyToManyField(Claim, related_name="flags")
+    ratio = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="How many times the larger figure is the smaller.",
+    )
+    description = models.TextField(help_text="What was found, in plain words.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    resolution_note = models.TextField(
+        blank=True, help_text="Required to resolve: what you checked and what you decided."
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ContradictionFlagQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["status", "-ratio", "id"]
+        verbose_name = "contradiction flag"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | ~Q(resolution_note=""),
+                name="claims_flag_resolved_needs_note",
+                violation_error_message="Resolving a flag needs a note.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.description[:80]}"

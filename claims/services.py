@@ -1,6 +1,10 @@
 """Writes with rules. The admin, imports, commands and tests all go through these."""
 
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from casualties.history import change_context, save_with_history
 from claims.figures import parse_figure
@@ -35,3 +39,60 @@ def claim_update(*, claim: Claim, user, reason: str, **fields) -> Claim:
     if "figure_text" in fields and not {"lower", "upper", "qualifier"} & fields.keys():
         fill_bounds_from_words(claim)
     return save_with_history(claim, user=user, reason=reason)
+
+
+@transaction.atomic
+def flags_refresh(*, conflict, user, reason: str) -> dict[str, int]:
+    """(Re)compute the contradiction flags of a conflict from the reconciliation.
+
+    A contradiction found for the first time opens a flag linking to its claims. One found again
+    keeps its flag as it is, open or resolved (the signature names the kind, subject, category,
+    event and claims, so a resolved flag stays resolved until the claims change). An open flag
+    whose contradiction is gone is resolved with a note saying so. Returns the counts.
+    """
+    from claims.models import ContradictionFlag
+    from claims.reconciliation import compute
+
+    result = compute(conflict.pk)
+    found = {c.signature: c for r in result.categories.values() for c in r.contradictions}
+    existing = {f.signature: f for f in ContradictionFlag.objects.filter(conflict=conflict)}
+    opened = closed = 0
+    with change_context(user=user, reason=reason):
+        for signature, contradiction in sorted(found.items()):
+            if signature in existing:
+                continue
+            flag = ContradictionFlag(
+                conflict=conflict,
+                kind=contradiction.kind,
+                signature=signature,
+                subject_id=contradiction.subject_id,
+                category_id=contradiction.category_id,
+                event_id=contradiction.event_id,
+                ratio=None if contradiction.ratio is None else Decimal(str(contradiction.ratio)),
+                description=contradiction.text,
+            )
+            save_with_history(flag, user=user, reason=reason)
+            flag.claims.set(contradiction.claim_ids)
+            opened += 1
+        for signature, flag in existing.items():
+            if signature not in found and flag.status == ContradictionFlag.Status.OPEN:
+                flag.status = ContradictionFlag.Status.RESOLVED
+                flag.resolution_note = "No longer found: the claims behind it changed."
+                flag.resolved_at = timezone.now()
+                save_with_history(flag, user=user, reason=reason)
+                closed += 1
+    return {"opened": opened, "closed": closed, "found": len(found)}
+
+
+@transaction.atomic
+def flag_resolve(*, flag, user, note: str):
+    """Resolve a contradiction flag with the reviewer's note; the history keeps who and why."""
+    from claims.models import ContradictionFlag
+
+    if not (note or "").strip():
+        raise ValidationError({"resolution_note": "Say what you checked and what you decided."})
+    flag.status = ContradictionFlag.Status.RESOLVED
+    flag.resolution_note = note.strip()
+    flag.resolved_by = user
+    flag.resolved_at = timezone.now()
+    return save_with_history(flag, user=user, reason=f"Flag resolved: {note.strip()[:200]}")
