@@ -164,6 +164,7 @@ class Figure:
     disputed: int = 0
     held_out: int = 0
     disputed_high: int | None = None  # the highest disputed figure, shown beside the range
+    own_counted: bool = False  # some counted claim about this very subject gives a bound
 
     @property
     def best(self) -> int | None:
@@ -496,6 +497,7 @@ class _Group:
                     )
                 )
         candidates.extend(part_floors)
+        figure.own_counted = bool(candidates or uppers)
         if record_count:
             candidates.append((record_count, (), f"{_plural(record_count, 'named record')}"))
 
@@ -768,7 +770,7 @@ def _roll_up(result, parties, children, category, record_counts, subtree):
         if not kids:
             continue
         own = result.figures.get((party.id, None))
-        if own is not None and own.basis == "claims":
+        if own is not None and own.own_counted:
             continue
         kid_figs = [
             f for k in kids if (f := result.figures.get((k, None))) is not None and f.has_figure

@@ -1,0 +1,294 @@
+"""Each reconciliation rule on small hand-made cases (the `world` of tests/conftest.py)."""
+
+import datetime
+
+import pytest
+
+from casualties.history import change_context
+from casualties.models import CasualtyRecord, Party
+from claims.models import Claim
+from claims.reconciliation import (
+    ClaimRow,
+    Role,
+    best_non_overlapping,
+    cache_version,
+    compute,
+    reconcile,
+)
+from claims.services import claim_update
+
+D = datetime.date
+
+
+def result_for(world, category=None, as_of=None):
+    category = category or world.killed
+    return compute(world.conflict.pk, as_of=as_of).categories[category.pk]
+
+
+def figure_of(world, subject=None, category=None, event=None, as_of=None):
+    result = result_for(world, category, as_of)
+    return result.figure((subject or world.alpha).pk, event.pk if event else None)
+
+
+def role_of(world, claim, category=None):
+    return result_for(world, category).roles[claim.pk][0]
+
+
+def kinds(world, category=None):
+    return sorted(c.kind for c in result_for(world, category).contradictions)
+
+
+@pytest.mark.django_db
+class TestPublishedAndSupersession:
+    def test_it_ignores_claims_that_are_not_published(self, world, make_claim):
+        make_claim(figure_text="100")
+        make_claim(figure_text="900", status="draft")
+        assert figure_of(world).lower == 100
+
+    def test_it_supersedes_earlier_cumulative_claim_of_same_claimant(self, world, make_claim):
+        early = make_claim(figure_text="91", as_of=D(2020, 10, 28))
+        late = make_claim(figure_text="100", as_of=D(2020, 12, 1))
+        fig = figure_of(world)
+        assert (fig.lower, fig.deciding) == (100, (late.pk,))
+        assert role_of(world, early) == Role.SUPERSEDED
+
+    def test_a_later_claim_supersedes_even_when_lower(self, world, make_claim):
+        make_claim(figure_text="100", as_of=D(2020, 10, 1))
+        make_claim(figure_text="90", as_of=D(2020, 10, 20))
+        assert figure_of(world).lower == 90
+
+    def test_undated_close_figures_keep_the_higher(self, world, make_claim):
+        low = make_claim(figure_text="91", as_of=None, stated_on=None)
+        make_claim(figure_text="100", as_of=None, stated_on=None)
+        assert figure_of(world).lower == 100
+        assert role_of(world, low) == Role.SUPERSEDED
+
+    def test_same_claimant_very_different_figures_hold_out_the_larger(self, world, make_claim):
+        official = make_claim(figure_text="3,825", as_of=None, stated_on=None)
+        outlier = make_claim(figure_text="14.000", as_of=None, stated_on=None)
+        fig = figure_of(world)
+        assert (fig.lower, fig.deciding, fig.held_out) == (3825, (official.pk,), 1)
+        assert role_of(world, outlier) == Role.HELD_OUT
+        [flag] = result_for(world).contradictions
+        assert flag.kind == "same_claimant"
+        assert set(flag.claim_ids) == {official.pk, outlier.pk}
+        assert flag.ratio == pytest.approx(3.66, abs=0.01)
+
+    def test_a_falling_cumulative_figure_is_flagged(self, world, make_claim):
+        make_claim(figure_text="100", as_of=D(2020, 10, 1))
+        make_claim(figure_text="90", as_of=D(2020, 10, 20))
+        assert kinds(world) == ["cumulative_falls"]
+
+    def test_a_rising_cumulative_figure_is_not_flagged(self, world, make_claim):
+        make_claim(figure_text="91", as_of=D(2020, 10, 1))
+        make_claim(figure_text="100", as_of=D(2020, 10, 20))
+        assert kinds(world) == []
+
+    def test_discounted_claim_is_not_counted(self, world, make_claim):
+        make_claim(figure_text="100")
+        wrong = make_claim(figure_text="500", claimant=world.ngo, assessment="discounted")
+        assert figure_of(world).lower == 100
+        assert role_of(world, wrong) == Role.DISCOUNTED
+
+
+@pytest.mark.django_db
+class TestFloorsAndBounds:
+    def test_floor_is_the_highest_of_self_report_and_independent_count(self, world, make_claim):
+        make_claim(figure_text="100")
+        count = make_claim(figure_text="at least 150", claimant=world.ngo)
+        fig = figure_of(world)
+        assert (fig.lower, fig.upper, fig.deciding) == (150, None, (count.pk,))
+
+    def test_cumulative_figures_of_different_claimants_are_never_added(self, world, make_claim):
+        make_claim(figure_text="100")
+        make_claim(figure_text="200", claimant=world.ngo)
+        assert figure_of(world).lower == 200
+
+    def test_independent_estimate_sets_the_upper_bound_only(self, world, make_claim):
+        make_claim(figure_text="85")
+        estimate = make_claim(figure_text="up to 300 to 400", claimant=world.ngo)
+        fig = figure_of(world)
+        assert (fig.lower, fig.upper) == (85, 400)
+        assert role_of(world, estimate) == Role.UPPER
+
+    def test_upper_bound_below_the_floor_is_left_open(self, world, make_claim):
+        make_claim(figure_text="500")
+        make_claim(figure_text="up to 300", claimant=world.ngo)
+        fig = figure_of(world)
+        assert (fig.lower, fig.upper) == (500, None)
+        assert "left open" in fig.rule
+
+    def test_self_report_upper_bound_is_not_an_upper_bound(self, world, make_claim):
+        make_claim(figure_text="up to 100")
+        fig = figure_of(world)
+        assert (fig.lower, fig.upper) == (None, None)
+
+    def test_named_records_set_the_floor_when_they_are_more(self, world, make_claim):
+        make_claim(figure_text="2")
+        with change_context(user=None, reason="test setup"):
+            for i in range(3):
+                CasualtyRecord.objects.create(
+                    conflict=world.conflict, external_id=f"r{i}", name=f"Person {i}",
+                    role="serviceman", party=world.alpha_army, outcome="killed",
+                )  # fmt: skip
+            CasualtyRecord.objects.create(
+                conflict=world.conflict, external_id="r-w", name="Wounded", role="serviceman",
+                party=world.alpha, outcome="wounded",
+            )  # fmt: skip
+        fig = figure_of(world)
+        assert (fig.lower, fig.record_count, fig.basis) == (3, 3, "records")
+
+    def test_an_event_figure_is_a_floor_for_the_whole_war(self, world, make_claim):
+        with change_context(user=None, reason="test setup"):
+            event = world.conflict.events.create(
+                name="Attack", slug="attack", start_date=D(2020, 10, 17)
+            )
+        make_claim(figure_text="20")
+        make_claim(figure_text="32", claimant=world.ngo, event=event)
+        assert figure_of(world, event=event).lower == 32
+        assert figure_of(world).lower == 32
+
+
+@pytest.mark.django_db
+class TestAdversaryClaims:
+    def test_adversary_claim_is_disputed_not_counted(self, world, make_claim):
+        make_claim(figure_text="100")
+        claim = make_claim(figure_text="150", claimant=world.beta_mod)
+        fig = figure_of(world)
+        assert (fig.lower, fig.disputed, fig.disputed_high) == (100, 1, 150)
+        assert role_of(world, claim) == Role.DISPUTED
+
+    def test_accepted_adversary_claim_counts(self, world, make_claim):
+        make_claim(figure_text="100")
+        make_claim(
+            figure_text="150", claimant=world.beta_mod, accepted=True,
+            acceptance_reason="Matches the named list published later.",
+        )  # fmt: skip
+        assert figure_of(world).lower == 150
+
+    def test_adversary_claim_far_above_the_floor_is_flagged_with_ratio(self, world, make_claim):
+        make_claim(figure_text="2,906")
+        claim = make_claim(figure_text="7,630", claimant=world.beta_mod)
+        [flag] = result_for(world).contradictions
+        assert flag.kind == "adversary_far_above"
+        assert claim.pk in flag.claim_ids
+        assert flag.ratio == pytest.approx(2.63, abs=0.01)
+
+    def test_adversary_claim_near_the_floor_is_not_flagged(self, world, make_claim):
+        make_claim(figure_text="100")
+        make_claim(figure_text="150", claimant=world.beta_mod)
+        assert kinds(world) == []
+
+
+@pytest.mark.django_db
+class TestPeriods:
+    def period(self, make_claim, text, start, end, **kw):
+        return make_claim(
+            figure_text=text, scope="period", as_of=None, period_start=start, period_end=end, **kw
+        )
+
+    def test_period_claims_add_into_a_derived_running_total(self, world, make_claim):
+        a = self.period(make_claim, "10", D(2020, 10, 1), D(2020, 10, 5))
+        b = self.period(make_claim, "15", D(2020, 10, 6), D(2020, 10, 9))
+        fig = figure_of(world)
+        assert (fig.lower, fig.derived, fig.deciding) == (25, True, (a.pk, b.pk))
+        assert "derived running total" in fig.rule
+
+    def test_overlapping_periods_are_not_added(self, world, make_claim):
+        self.period(make_claim, "10", D(2020, 10, 1), D(2020, 10, 5))
+        self.period(make_claim, "15", D(2020, 10, 5), D(2020, 10, 9))
+        fig = figure_of(world)
+        assert (fig.lower, fig.derived) == (15, False)
+
+    def test_periods_of_different_claimants_are_not_added(self, world, make_claim):
+        self.period(make_claim, "10", D(2020, 10, 1), D(2020, 10, 5))
+        self.period(make_claim, "15", D(2020, 10, 6), D(2020, 10, 9), claimant=world.ngo)
+        assert figure_of(world).lower == 15
+
+    def test_best_non_overlapping_picks_the_largest_total(self):
+        def row(i, lower, start, end):
+            return ClaimRow(
+                i, f"c{i}", 1, "X", "x", "self", 1, 1, None, str(lower), lower, lower, "exact",
+                "period", None, D(2020, 10, start), D(2020, 10, end), None,
+            )  # fmt: skip
+
+        rows = [row(1, 10, 1, 10), row(2, 6, 1, 4), row(3, 6, 5, 8), row(4, 1, 9, 9)]
+        assert [r.id for r in best_non_overlapping(rows)] == [2, 3, 4]
+
+
+@pytest.mark.django_db
+class TestParties:
+    def test_parent_figure_comes_from_claims_about_the_parent(self, world, make_claim):
+        make_claim(figure_text="300")
+        make_claim(figure_text="100", subject=world.alpha_army)
+        fig = figure_of(world)
+        assert (fig.lower, fig.basis) == (300, "claims")
+
+    def test_parent_without_claims_rolls_up_its_children(self, world, make_claim):
+        with change_context(user=None, reason="test setup"):
+            militia = Party.objects.create(
+                conflict=world.conflict, name="Militia", slug="militia",
+                side=world.side_a, parent=world.alpha,
+            )  # fmt: skip
+        make_claim(figure_text="100", subject=world.alpha_army)
+        make_claim(figure_text="541", subject=militia, claimant=world.ngo)
+        fig = figure_of(world)
+        assert (fig.lower, fig.basis, fig.derived) == (641, "rollup", True)
+
+    def test_adversary_claims_about_the_parent_do_not_stop_the_roll_up(self, world, make_claim):
+        make_claim(figure_text="100", subject=world.alpha_army)
+        make_claim(figure_text="7,630", claimant=world.beta_mod)
+        fig = figure_of(world)
+        assert (fig.lower, fig.basis, fig.disputed) == (100, "rollup", 1)
+
+    def test_child_above_parent_is_flagged_and_held_out(self, world, make_claim):
+        parent = make_claim(figure_text="3,825")
+        child = make_claim(figure_text="7000", subject=world.alpha_army)
+        assert figure_of(world).lower == 3825
+        child_fig = figure_of(world, subject=world.alpha_army)
+        assert (child_fig.lower, child_fig.held_out) == (None, 1)
+        [flag] = result_for(world).contradictions
+        assert flag.kind == "child_above_parent"
+        assert set(flag.claim_ids) == {parent.pk, child.pk}
+
+    def test_totals_add_the_floors_of_top_level_parties(self, world, make_claim):
+        make_claim(figure_text="85", category=world.civilians_killed)
+        make_claim(figure_text="70", category=world.civilians_killed, subject=world.alpha_army)
+        make_claim(
+            figure_text="100", category=world.civilians_killed, subject=world.beta,
+            claimant=world.beta_mod,
+        )  # fmt: skip
+        [(category, total, parts)] = compute(world.conflict.pk).totals()
+        assert (category.slug, total, len(parts)) == ("civilians-killed", 185, 2)
+
+
+@pytest.mark.django_db
+class TestAsOfAndCaching:
+    def test_as_of_keeps_only_claims_stated_by_then(self, world, make_claim):
+        make_claim(figure_text="91", as_of=D(2020, 10, 28), stated_on=D(2020, 10, 28))
+        make_claim(figure_text="100", as_of=D(2020, 12, 1), stated_on=D(2020, 12, 1))
+        assert figure_of(world, as_of=D(2020, 11, 1)).lower == 91
+
+    def test_it_is_deterministic(self, world, make_claim):
+        make_claim(figure_text="3,825", as_of=None, stated_on=None)
+        make_claim(figure_text="14.000", as_of=None, stated_on=None)
+        make_claim(figure_text="7,630", claimant=world.beta_mod)
+        assert result_for(world) == result_for(world)
+
+    def test_cache_version_changes_when_a_claim_is_written(self, world, make_claim):
+        claim = make_claim(figure_text="100")
+        before = cache_version()
+        claim_update(claim=claim, user=None, reason="correction", figure_text="120")
+        assert cache_version() != before
+
+    def test_reconcile_serves_the_cache_until_a_write(self, world, make_claim):
+        claim = make_claim(figure_text="100")
+        first = reconcile(world.conflict.pk)
+        # A write that bypasses history is not seen: the cached figure is served.
+        Claim.objects.filter(pk=claim.pk).update(lower=999, upper=999)
+        assert reconcile(world.conflict.pk).categories[world.killed.pk].figure(
+            world.alpha.pk
+        ).lower == (first.categories[world.killed.pk].figure(world.alpha.pk).lower)
+        claim_update(claim=claim, user=None, reason="correction", figure_text="120")
+        fig = reconcile(world.conflict.pk).categories[world.killed.pk].figure(world.alpha.pk)
+        assert fig.lower == 120
