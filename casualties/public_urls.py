@@ -1,9 +1,30 @@
+"""Public reading pages. Slugs make stable, citable URLs; every data page has a .csv twin."""
+
 from django.urls import path
 
 from casualties import views
 
 app_name = "casualties"
 
+CSV = {"fmt": "csv"}
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path("methodology/", views.methodology, name="methodology"),
+    path("browse/", views.browse, name="browse"),
+    path("wars/<slug:slug>/", views.conflict_overview, name="conflict"),
+    path("wars/<slug:slug>.csv", views.conflict_overview, CSV, name="conflict_csv"),
+    path("parties/<slug:slug>/", views.party, name="party"),
+    path("parties/<slug:slug>.csv", views.party, CSV, name="party_csv"),
+    path("parties/<slug:party>/<slug:category>/", views.figure, name="figure"),
+    path("parties/<slug:party>/<slug:category>.csv", views.figure, CSV, name="figure_csv"),
+    path("categories/<slug:slug>/", views.category, name="category"),
+    path("categories/<slug:slug>.csv", views.category, CSV, name="category_csv"),
+    path("events/<slug:slug>/", views.event, name="event"),
+    path("events/<slug:slug>.csv", views.event, CSV, name="event_csv"),
+    path("claimants/<slug:slug>/", views.claimant, name="claimant"),
+    path("claimants/<slug:slug>.csv", views.claimant, CSV, name="claimant_csv"),
+    path("places/<slug:slug>/", views.place, name="place"),
+    path("places/<slug:slug>.csv", views.place, CSV, name="place_csv"),
+    path("claims/<slug:external_id>/", views.claim, name="claim"),
 ]

@@ -1,5 +1,595 @@
-from django.shortcuts import render
+"""Public reading pages: anonymous, published claims only, server-rendered.
+
+Every page reads the reconciled figures through ``claims.reconciliation.reconcile`` (cached; one
+query for the cache version on a hit) and runs a fixed number of queries whatever the number of
+claims: lists of claims are paginated, and each page has a CSV twin with what it shows.
+"""
+
+import csv
+import datetime
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Prefetch
+from django.db.models.functions import Coalesce
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from casualties import charts
+from casualties.models import Category, Conflict, Event, Party, Place
+from claims import reconciliation as recon
+from claims.models import Claim, Claimant, ClaimSource, Relation
+
+CLAIMS_PER_PAGE = 100
 
 
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def parse_as_of(request):
+    """``?as_of=YYYY-MM-DD`` → (date or None, message for the reader or "")."""
+    raw = request.GET.get("as_of", "").strip()
+    if not raw:
+        return None, ""
+    try:
+        return datetime.date.fromisoformat(raw), ""
+    except ValueError:
+        return None, f"“{raw[:40]}” is not a date like 2020-10-17; showing what is known today."
+
+
+def published_claims():
+    """Published claims with what a claims table shows: two queries per page of rows."""
+    citations = ClaimSource.objects.select_related("source").order_by("source__title")
+    return (
+        Claim.objects.published()
+        .with_relation()
+        .for_listing()
+        .prefetch_related(Prefetch("citations", queryset=citations))
+        .order_by("as_of", "period_start", "stated_on", "id")
+    )
+
+
+def http_url(url: str) -> str:
+    """The URL if it is http(s), else "": only those become links (the model refuses others;
+    this keeps a bad row from ever reaching an href)."""
+    return url if url.startswith(("http://", "https://")) else ""
+
+
+def scope_text(claim) -> str:
+    if claim.scope == Claim.Scope.PERIOD:
+        if claim.period_start == claim.period_end:
+            return f"on {claim.period_start:%d %b %Y}"
+        return f"{claim.period_start:%d %b %Y} – {claim.period_end:%d %b %Y}"
+    return f"cumulative, as of {claim.as_of:%d %b %Y}" if claim.as_of else "cumulative, undated"
+
+
+def claim_rows(claims, roles=None):
+    """What a claims table shows for each claim, computed once here, not in the template."""
+    roles = roles or {}
+    rows = []
+    for c in claims:
+        role, note = roles.get(c.pk, ("", ""))
+        rows.append(
+            {
+                "claim": c,
+                "relation": c.relation_sql,
+                "relation_label": Relation(c.relation_sql).label,
+                "bounds": recon.format_range(c.lower, c.upper),
+                "scope": scope_text(c),
+                "role": recon.Role.LABELS.get(role, ""),
+                "role_code": role,
+                "role_note": note,
+                "sources": [
+                    {
+                        "title": cs.source.title,
+                        "publisher": cs.source.publisher,
+                        "url": http_url(cs.source.url),
+                        "archive_url": http_url(cs.source.archive_url),
+                        "locator": cs.locator,
+                    }
+                    for cs in c.citations.all()
+                ],
+            }
+        )
+    return rows
+
+
+def paginate(request, queryset):
+    paginator = Paginator(queryset, CLAIMS_PER_PAGE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_safe(value) -> str:
+    """Spreadsheets run cells starting with = + - @ (or tab, CR) as formulas: quote them."""
+    text = "" if value is None else str(value)
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+def csv_response(filename: str, header: list[str], rows):
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([csv_safe(v) for v in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+CLAIM_CSV_HEADER = [
+    "external_id", "claimant", "relation", "subject", "category", "figure_as_written", "lower",
+    "upper", "qualifier", "scope", "as_of", "period_start", "period_end", "stated_on", "event",
+    "place", "assessment", "accepted", "sources",
+]  # fmt: skip
+
+
+def claim_csv_rows(queryset):
+    """Rows for the claims CSV, streamed in chunks (sources joined with " | ")."""
+    for claim in queryset.iterator(chunk_size=2000):
+        yield [
+            claim.external_id, claim.claimant.name, Relation(claim.relation_sql).label,
+            claim.subject.name, claim.category.name, claim.figure_text, claim.lower,
+            claim.upper, claim.qualifier, claim.scope, claim.as_of, claim.period_start,
+            claim.period_end, claim.stated_on, claim.event.name if claim.event else "",
+            claim.place.name if claim.place else "", claim.assessment, claim.accepted,
+            " | ".join(c.source.url or c.source.title for c in claim.citations.all()),
+        ]  # fmt: skip
+
+
+def figure_cell(result, party, category_result, *, as_of=None):
+    """What an infobox cell needs: the figure, the disputed count and the link."""
+    fig = category_result.figure(party.id)
+    url = reverse("casualties:figure", args=[party.slug, category_result.category.slug])
+    if as_of:
+        url += f"?as_of={as_of.isoformat()}"
+    return {
+        "party": party,
+        "category": category_result.category,
+        "figure": fig,
+        "text": fig.as_text() if fig else "no figure",
+        "disputed": category_result.subtree_disputed.get(party.id, 0),
+        "url": url,
+    }
+
+
+def _categories(result):
+    return sorted(result.categories.values(), key=lambda r: (r.category.position, r.category.name))
+
+
+def _tree(parties, root_id):
+    """The party and its descendants in display order, with their depth."""
+    children = {}
+    for p in parties.values():
+        children.setdefault(p.parent_id, []).append(p)
+    out, stack = [], [(parties[root_id], 0)]
+    while stack:
+        party, depth = stack.pop()
+        out.append((party, depth))
+        for child in sorted(children.get(party.id, []), key=lambda p: p.name, reverse=True):
+            stack.append((child, depth + 1))
+    return out
+
+
+def _page_context(request, claims):
+    page = paginate(request, claims)
+    return {"page": page, "rows": claim_rows(page)}
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+@require_safe
 def home(request):
-    return render(request, "casualties/home.html")
+    """The overview of the latest conflict (the site starts with one war)."""
+    conflict = Conflict.objects.order_by("-start_date").first()
+    if conflict is None:
+        return render(request, "casualties/overview.html", {"conflict": None})
+    return _overview(request, conflict, fmt=None)
+
+
+@require_safe
+def conflict_overview(request, slug, fmt=None):
+    return _overview(request, get_object_or_404(Conflict, slug=slug), fmt=fmt)
+
+
+def _overview(request, conflict, *, fmt):
+    """Queries on a warm cache: the conflict, the cache version, the sides."""
+    result = recon.reconcile(conflict.pk)
+    sides = list(conflict.sides.all())
+    side_groups = []
+    for side in [*sides, None]:
+        roots = sorted(
+            (
+                p
+                for p in result.parties.values()
+                if p.parent_id is None and p.side_id == (side.id if side else None)
+            ),
+            key=lambda p: p.name,
+        )
+        tables = []
+        for root in roots:
+            cells = [
+                figure_cell(result, root, cr)
+                for cr in _categories(result)
+                if (f := cr.figure(root.id)) is not None and (f.has_figure or f.disputed)
+            ]
+            if cells:
+                tables.append({"party": root, "cells": cells})
+        if tables:
+            side_groups.append({"side": side, "tables": tables})
+    totals = [
+        {"category": cat, "total": total, "parts": parts} for cat, total, parts in result.totals()
+    ]
+    if fmt == "csv":
+        rows = [
+            [
+                cell["party"].name,
+                cell["category"].name,
+                cell["figure"].lower,
+                cell["figure"].upper,
+                cell["disputed"],
+                cell["figure"].rule,
+            ]
+            for group in side_groups
+            for table in group["tables"]
+            for cell in table["cells"]
+        ]
+        rows += [
+            ["all parties", t["category"].name, t["total"], "", "", "sum of floors"] for t in totals
+        ]
+        return csv_response(
+            f"{conflict.slug}-overview.csv",
+            ["party", "category", "lower", "upper", "disputed_claims", "why"],
+            rows,
+        )
+    flags = sum(len(cr.contradictions) for cr in result.categories.values())
+    return render(
+        request,
+        "casualties/overview.html",
+        {
+            "conflict": conflict,
+            "side_groups": side_groups,
+            "totals": totals,
+            "flag_count": flags,
+            "csv_url": reverse("casualties:conflict_csv", args=[conflict.slug]),
+        },
+    )
+
+
+@require_safe
+def figure(request, party, category, fmt=None):
+    """Subject × category: the figure, why, every claim, the charts.
+
+    Queries on a warm cache: party (with conflict), category, cache version, the count of
+    claims, one page of claims (with claimant, subject, category, event, place), their sources.
+    """
+    subject = get_object_or_404(Party.objects.select_related("conflict"), slug=party)
+    category = get_object_or_404(Category, slug=category)
+    as_of, as_of_message = parse_as_of(request)
+    result = recon.reconcile(subject.conflict_id, as_of=as_of, category_slug=category.slug)
+    category_result = result.categories.get(category.pk) or recon.CategoryResult(
+        recon.CategoryRow(category.pk, category.slug, category.name, category.unit)
+    )
+    fig = category_result.figure(subject.pk)
+    claims = published_claims().filter(subject=subject, category=category)
+    if as_of:
+        claims = claims.known_on(as_of)
+    if fmt == "csv":
+        return csv_response(
+            f"{subject.slug}-{category.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims)
+        )
+    page = paginate(request, claims)
+    rows = claim_rows(page, category_result.roles)
+    series = category_result.series.get(subject.pk, [])
+    # The claims that decided the figure, wherever they fall in the pages of the table; a
+    # roll-up is explained by its breakdown instead.
+    deciding = []
+    if fig is not None and fig.basis != "rollup" and fig.deciding:
+        deciding = list(Claim.objects.filter(pk__in=fig.deciding[:20]).select_related("claimant"))
+    breakdown = [
+        (p, depth, category_result.figure(p.id))
+        for p, depth in _tree(result.parties, subject.pk)[1:]
+    ]
+    parent = result.parties.get(subject.parent_id) if subject.parent_id else None
+    contradictions = [c for c in category_result.contradictions if c.subject_id == subject.pk]
+    base_url = reverse("casualties:figure", args=[subject.slug, category.slug])
+    return render(
+        request,
+        "casualties/figure.html",
+        {
+            "subject": subject,
+            "category": category,
+            "figure": fig,
+            "derived_totals": category_result.derived_totals.get((subject.pk, None), []),
+            "rows": rows,
+            "page": page,
+            "deciding": deciding,
+            "range_chart": charts.range_chart(series, fig),
+            "timeline": charts.timeline_chart(series),
+            "series": series,
+            "breakdown": [b for b in breakdown if b[2] is not None],
+            "parent": parent,
+            "contradictions": contradictions,
+            "as_of": as_of,
+            "as_of_message": as_of_message,
+            "base_url": base_url,
+            "csv_url": reverse("casualties:figure_csv", args=[subject.slug, category.slug])
+            + (f"?as_of={as_of.isoformat()}" if as_of else ""),
+        },
+    )
+
+
+@require_safe
+def party(request, slug, fmt=None):
+    """Queries on a warm cache: the party, the cache version, its claimants."""
+    subject = get_object_or_404(Party.objects.select_related("conflict", "side"), slug=slug)
+    result = recon.reconcile(subject.conflict_id)
+    tree = _tree(result.parties, subject.pk)
+    tables = []
+    for cr in _categories(result):
+        rows = [
+            {**figure_cell(result, p, cr), "depth": depth}
+            for p, depth in tree
+            if (f := cr.figure(p.id)) is not None and (f.has_figure or f.disputed)
+        ]
+        if rows:
+            tables.append({"category": cr.category, "rows": rows})
+    if fmt == "csv":
+        return csv_response(
+            f"{subject.slug}.csv",
+            ["party", "category", "lower", "upper", "disputed_claims", "why"],
+            (
+                [
+                    r["party"].name,
+                    t["category"].name,
+                    r["figure"].lower,
+                    r["figure"].upper,
+                    r["disputed"],
+                    r["figure"].rule,
+                ]
+                for t in tables
+                for r in t["rows"]
+            ),  # fmt: skip
+        )
+    parent = result.parties.get(subject.parent_id) if subject.parent_id else None
+    return render(
+        request,
+        "casualties/party.html",
+        {
+            "party": subject,
+            "parent": parent,
+            "children": [p for p, depth in tree if depth == 1],
+            "tables": tables,
+            "claimants": list(subject.claimants.all()),
+            "csv_url": reverse("casualties:party_csv", args=[subject.slug]),
+        },
+    )
+
+
+@require_safe
+def category(request, slug, fmt=None):
+    """Queries on a warm cache: the category, the conflicts, the cache version."""
+    cat = get_object_or_404(Category, slug=slug)
+    version = recon.cache_version()
+    sections = []
+    for conflict in Conflict.objects.all():
+        result = recon.reconcile(conflict.pk, version=version)
+        cr = result.categories.get(cat.pk)
+        if cr is None:
+            continue
+        rows = []
+        for root in sorted(
+            (p for p in result.parties.values() if p.parent_id is None), key=lambda p: p.name
+        ):
+            for p, depth in _tree(result.parties, root.id):
+                f = cr.figure(p.id)
+                if f is not None and (f.has_figure or f.disputed):
+                    rows.append({**figure_cell(result, p, cr), "depth": depth})
+        total = next((t for t in result.totals() if t[0].id == cat.pk), None)
+        sections.append({"conflict": conflict, "rows": rows, "total": total[1] if total else None})
+    if fmt == "csv":
+        return csv_response(
+            f"{cat.slug}.csv",
+            ["conflict", "party", "lower", "upper", "disputed_claims", "why"],
+            (
+                [
+                    s["conflict"].name,
+                    r["party"].name,
+                    r["figure"].lower,
+                    r["figure"].upper,
+                    r["disputed"],
+                    r["figure"].rule,
+                ]
+                for s in sections
+                for r in s["rows"]
+            ),  # fmt: skip
+        )
+    return render(
+        request,
+        "casualties/category.html",
+        {
+            "category": cat,
+            "sections": sections,
+            "csv_url": reverse("casualties:category_csv", args=[cat.slug]),
+        },
+    )
+
+
+@require_safe
+def event(request, slug, fmt=None):
+    """Queries on a warm cache: the event (with place), the cache version, the count of its
+    claims, one page of claims, their sources."""
+    ev = get_object_or_404(Event.objects.select_related("place", "conflict"), slug=slug)
+    claims = published_claims().filter(event=ev)
+    if fmt == "csv":
+        return csv_response(f"{ev.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims))
+    result = recon.reconcile(ev.conflict_id)
+    figures = [
+        {
+            "party": result.parties[subject_id],
+            "category": cr.category,
+            "figure": f,
+        }
+        for cr in _categories(result)
+        for (subject_id, event_id), f in sorted(cr.figures.items(), key=lambda kv: kv[0][0])
+        if event_id == ev.pk and subject_id in result.parties
+    ]
+    return render(
+        request,
+        "casualties/event.html",
+        {
+            "event": ev,
+            "figures": figures,
+            **_page_context(request, claims),
+            "csv_url": reverse("casualties:event_csv", args=[ev.slug]),
+        },
+    )
+
+
+@require_safe
+def claimant(request, slug, fmt=None):
+    """Queries on a warm cache: the claimant (with party), the count of its claims, one page of
+    them, their sources, the cache version, its highest figures per subject and category."""
+    who = get_object_or_404(Claimant.objects.select_related("party"), slug=slug)
+    claims = published_claims().filter(claimant=who)
+    if fmt == "csv":
+        return csv_response(f"{who.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims))
+    page = paginate(request, claims)
+    version = recon.cache_version()
+    highest = (
+        Claim.objects.published()
+        .filter(claimant=who, scope=Claim.Scope.CUMULATIVE, event__isnull=True)
+        .with_relation()
+        .filter(relation_sql=Relation.ADVERSARY)
+        .order_by()
+        .values("conflict_id", "subject_id", "category_id")
+        .annotate(high=Max(Coalesce("lower", "upper")), n=Count("id"))
+        .order_by("conflict_id", "subject_id", "category_id")
+    )
+    comparisons = []
+    results = {}
+    for row in highest:
+        result = results.get(row["conflict_id"])
+        if result is None:
+            result = results[row["conflict_id"]] = recon.reconcile(
+                row["conflict_id"], version=version
+            )
+        cr = result.categories.get(row["category_id"])
+        subject = result.parties.get(row["subject_id"])
+        if cr is None or subject is None:
+            continue
+        fig = cr.figure(subject.id)
+        ratio = round(row["high"] / fig.lower, 1) if fig and fig.lower and row["high"] else None
+        comparisons.append(
+            {
+                "party": subject,
+                "category": cr.category,
+                "high": row["high"],
+                "count": row["n"],
+                "figure": fig,
+                "ratio": ratio,
+                "url": reverse("casualties:figure", args=[subject.slug, cr.category.slug]),
+            }
+        )
+    return render(
+        request,
+        "casualties/claimant.html",
+        {
+            "claimant": who,
+            "page": page,
+            "rows": claim_rows(page),
+            "comparisons": comparisons,
+            "csv_url": reverse("casualties:claimant_csv", args=[who.slug]),
+        },
+    )
+
+
+@require_safe
+def place(request, slug, fmt=None):
+    """Queries: the place, its names, its events, the count of its claims, one page of them,
+    their sources."""
+    where = get_object_or_404(Place.objects.prefetch_related("names"), slug=slug)
+    claims = published_claims().filter(place=where)
+    if fmt == "csv":
+        return csv_response(f"{where.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims))
+    return render(
+        request,
+        "casualties/place.html",
+        {
+            "place": where,
+            "names": list(where.names.all()),
+            "events": list(where.events.all()),
+            **_page_context(request, claims),
+            "csv_url": reverse("casualties:place_csv", args=[where.slug]),
+        },
+    )
+
+
+@require_safe
+def claim(request, external_id):
+    """Queries on a warm cache: the claim, its sources, the cache version."""
+    try:
+        item = published_claims().get(external_id=external_id)
+    except Claim.DoesNotExist:
+        raise Http404("No published claim with this identifier.") from None
+    result = recon.reconcile(item.conflict_id, category_slug=item.category.slug)
+    cr = result.categories.get(item.category_id)
+    role, note = cr.roles.get(item.pk, ("", "")) if cr else ("", "")
+    return render(
+        request,
+        "casualties/claim.html",
+        {
+            "claim": item,
+            "row": claim_rows([item])[0],
+            "role": recon.Role.LABELS.get(role, ""),
+            "role_note": note,
+            "figure_url": reverse(
+                "casualties:figure", args=[item.subject.slug, item.category.slug]
+            ),
+        },
+    )
+
+
+@require_safe
+def browse(request):
+    """Queries: parties, categories, claimants, events, places."""
+    return render(
+        request,
+        "casualties/browse.html",
+        {
+            "parties": list(Party.objects.all()),
+            "categories": list(Category.objects.all()),
+            "claimants": list(Claimant.objects.all()),
+            "events": list(Event.objects.select_related("place")),
+            "places": list(Place.objects.all()),
+        },
+    )
+
+
+@require_safe
+def methodology(request):
+    """No queries: the rules are the constants of ``claims.reconciliation``."""
+    return render(
+        request,
+        "casualties/methodology.html",
+        {
+            "contradiction_ratio": recon.CONTRADICTION_RATIO,
+            "adversary_ratio": recon.ADVERSARY_RATIO,
+            "cache_seconds": recon.CACHE_SECONDS,
+            "record_counts": [
+                (slug, sorted(roles), sorted(outcomes))
+                for slug, (roles, outcomes) in recon.RECORD_COUNTS.items()
+            ],
+            "roles": recon.Role.LABELS.values(),
+        },
+    )

@@ -1,0 +1,278 @@
+"""Public reading pages: content, CSV twins, as-of, escaping, and query counts."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from casualties.history import change_context
+from casualties.models import Event, Place, PlaceName
+from casualties.views import csv_safe, http_url
+from claims.models import Source
+
+D = datetime.date
+SETUP = "test setup"
+
+
+@pytest.fixture
+def ledger(world, make_claim):
+    """The seed's shapes in miniature: a contradiction, a part above the whole, an adversary
+    claim far above, a superseded figure, an event at a contested place."""
+    w = world
+    with change_context(user=None, reason=SETUP):
+        w.place = Place.objects.create(
+            slug="stepanakert", name="Stepanakert / Khankendi", is_contested=True
+        )
+        PlaceName.objects.create(place=w.place, name="Stepanakert", language="hy-Latn")
+        PlaceName.objects.create(place=w.place, name="Xankəndi", language="az")
+        w.event = Event.objects.create(
+            conflict=w.conflict, name="Ganja attacks", slug="ganja-attacks",
+            start_date=D(2020, 10, 17), place=w.place,
+        )  # fmt: skip
+        w.plain_source = Source.objects.create(slug="leaflet", title="A leaflet, no URL")
+    w.official = make_claim(figure_text="3,825", as_of=D(2020, 11, 10), stated_on=D(2020, 11, 12))
+    w.outlier = make_claim(figure_text="14.000", as_of=None, stated_on=None)
+    w.child = make_claim(figure_text="7000", subject=w.alpha_army)
+    w.beta_self = make_claim(figure_text="2,906", subject=w.beta, claimant=w.beta_mod)
+    w.enemy = make_claim(figure_text="7,630", subject=w.beta)
+    w.alpha_civ = make_claim(figure_text="85", category=w.civilians_killed)
+    w.beta_civ_91 = make_claim(
+        figure_text="91", category=w.civilians_killed, subject=w.beta, claimant=w.beta_mod,
+        as_of=D(2020, 10, 28), stated_on=D(2020, 10, 28),
+    )  # fmt: skip
+    w.beta_civ_100 = make_claim(
+        figure_text="100", category=w.civilians_killed, subject=w.beta, claimant=w.beta_mod,
+        as_of=D(2020, 12, 1), stated_on=D(2020, 12, 1),
+    )  # fmt: skip
+    w.ganja = make_claim(
+        figure_text="32", category=w.civilians_killed, subject=w.beta, claimant=w.ngo,
+        event=w.event, place=w.place,
+    )  # fmt: skip
+    w.draft = make_claim(figure_text="999999", status="draft", claimant=w.ngo)
+    return w
+
+
+def get(client, name, *args, query=""):
+    return client.get(reverse(f"casualties:{name}", args=args) + query)
+
+
+def more_claims(world, make_claim, n):
+    for i in range(n):
+        make_claim(
+            figure_text=str(100 + i), claimant=world.ngo, as_of=D(2020, 10, 1 + i % 28),
+            stated_on=D(2020, 10, 1 + i % 28),
+        )  # fmt: skip
+        make_claim(figure_text=str(10 + i), subject=world.beta, claimant=world.alpha_mod)
+
+
+@pytest.mark.django_db
+class TestOverview:
+    def test_it_shows_each_sides_figures_with_disputed_counts(self, client, ledger):
+        page = get(client, "home").content.decode()
+        assert "Side A" in page and "Side B" in page
+        assert "at least 3,825" in page
+        assert reverse("casualties:figure", args=["alpha", "military-killed"]) in page
+
+    def test_it_totals_civilians_across_parties(self, client, ledger):
+        page = get(client, "home").content.decode()
+        assert "at least 185" in page  # 85 + 100 (the 91 is superseded)
+
+    def test_it_shows_a_message_without_any_conflict(self, client, db):
+        response = get(client, "home")
+        assert response.status_code == 200
+        assert b"No conflict has been entered yet" in response.content
+
+    def test_queries_on_a_cold_cache(self, client, ledger, django_assert_num_queries):
+        # 1 the latest conflict, 2 the cache version, then the reconciliation: 3 categories,
+        # 4 parties, 5 published claims with relation, 6 named records grouped; 7 the sides.
+        with django_assert_num_queries(7):
+            get(client, "home")
+
+    def test_queries_on_a_warm_cache(self, client, ledger, django_assert_num_queries):
+        get(client, "home")
+        # 1 the latest conflict, 2 the cache version, 3 the sides.
+        with django_assert_num_queries(3):
+            get(client, "home")
+
+    def test_query_count_does_not_grow_with_claims(
+        self, client, ledger, make_claim, django_assert_num_queries
+    ):
+        more_claims(ledger, make_claim, 15)
+        with django_assert_num_queries(7):
+            get(client, "home")
+
+    def test_csv_has_a_row_per_cell_and_the_totals(self, client, ledger):
+        response = get(client, "conflict_csv", "test-war")
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert rows[0][:3] == ["party", "category", "lower"]
+        assert ["Alpha", "Military personnel killed", "3825"] in [r[:3] for r in rows]
+        assert ["all parties", "Civilians killed", "185"] in [r[:3] for r in rows]
+
+
+@pytest.mark.django_db
+class TestFigurePage:
+    def url(self, party="alpha", category="military-killed"):
+        return reverse("casualties:figure", args=[party, category])
+
+    def test_it_explains_the_figure_and_lists_every_published_claim(self, client, ledger):
+        page = client.get(self.url()).content.decode()
+        assert "at least 3,825" in page
+        assert "Why this number" in page and "The floor is 3,825" in page
+        assert "“14.000”" in page and "held out" in page
+        assert "999999" not in page  # the draft
+
+    def test_it_draws_the_range_chart_and_timeline_with_titles(self, client, ledger):
+        page = client.get(self.url("beta", "civilians-killed")).content.decode()
+        assert page.count("<svg") == 2
+        assert 'role="img"' in page and '<title id="range-title">' in page
+        assert '<desc id="timeline-desc">' in page and "<polyline" in page
+
+    def test_source_links_are_only_http(self, client, ledger):
+        page = client.get(self.url()).content.decode()
+        assert 'href="https://example.org/r"' in page
+        assert http_url("javascript:alert(1)") == ""
+        assert http_url("https://x.org/a") == "https://x.org/a"
+
+    def test_adversary_claim_far_above_is_listed_as_flagged(self, client, ledger):
+        page = client.get(self.url("beta")).content.decode()
+        assert "Contradictions flagged for editors" in page and "2.63" in page
+
+    def test_as_of_shows_what_was_known_then(self, client, ledger):
+        page = client.get(self.url("beta", "civilians-killed") + "?as_of=2020-11-01").content
+        assert b"Showing only the claims stated on or before 1 November 2020" in page
+        assert b"at least 91" in page
+
+    @pytest.mark.parametrize("bad", ["2020-13-45", "yesterday", "%00", "9" * 50])
+    def test_a_bad_as_of_is_ignored_with_a_message(self, client, ledger, bad):
+        response = client.get(self.url(), {"as_of": bad})
+        assert response.status_code == 200
+        assert b"is not a date like 2020-10-17" in response.content
+
+    def test_an_unknown_figure_is_404(self, client, ledger):
+        assert client.get(self.url("nobody")).status_code == 404
+
+    def test_csv_lists_the_claims_with_formulas_defused(self, client, ledger, make_claim):
+        make_claim(figure_text="=1+1 about 5", lower=5, upper=5, qualifier="about")
+        response = client.get(reverse("casualties:figure_csv", args=["alpha", "military-killed"]))
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert rows[0][0] == "external_id"
+        assert {r[5] for r in rows[1:]} == {"3,825", "14.000", "'=1+1 about 5"}
+
+    def test_queries_on_a_warm_cache(self, client, ledger, django_assert_num_queries):
+        client.get(self.url())
+        # 1 party with conflict, 2 category, 3 cache version, 4 deciding claims with claimants,
+        # 5 count of claims, 6 one page of claims (claimant, party, subject, category, event,
+        # place joined), 7 their cited sources.
+        with django_assert_num_queries(7):
+            client.get(self.url())
+
+    def test_query_count_does_not_grow_with_claims(
+        self, client, ledger, make_claim, django_assert_num_queries
+    ):
+        # Cold cache both times: the 7 above plus 3 categories, 4 parties, 5 claims, 6 records.
+        with django_assert_num_queries(11):
+            client.get(self.url())
+        more_claims(ledger, make_claim, 15)
+        cache.clear()
+        with django_assert_num_queries(11):
+            client.get(self.url())
+
+    def test_claims_are_paginated(self, client, ledger, monkeypatch):
+        monkeypatch.setattr("casualties.views.CLAIMS_PER_PAGE", 1)
+        page = client.get(self.url() + "?page=2").content.decode()
+        assert "Page 2 of 2" in page and "claims 2 to 2 of 2" in page
+
+
+@pytest.mark.django_db
+class TestOtherPages:
+    def test_party_page_shows_figures_with_children(self, client, ledger):
+        page = get(client, "party", "alpha").content.decode()
+        assert "Alpha army" in page and "at least 3,825" in page
+
+    def test_party_page_queries(self, client, ledger, django_assert_num_queries):
+        get(client, "party", "alpha")
+        # 1 party with conflict and side, 2 cache version, 3 its claimants.
+        with django_assert_num_queries(3):
+            get(client, "party", "alpha")
+
+    def test_category_page_lists_every_party(self, client, ledger, django_assert_num_queries):
+        page = get(client, "category", "civilians-killed").content.decode()
+        assert "at least 185 across all parties" in page
+        # 1 category, 2 cache version, 3 conflicts.
+        with django_assert_num_queries(3):
+            get(client, "category", "civilians-killed")
+
+    def test_event_page(self, client, ledger, django_assert_num_queries):
+        page = get(client, "event", "ganja-attacks").content.decode()
+        assert "Stepanakert / Khankendi" in page and "“32”" in page
+        # 1 event with place and conflict, 2 count of claims, 3 page of claims, 4 sources,
+        # 5 cache version.
+        with django_assert_num_queries(5):
+            get(client, "event", "ganja-attacks")
+
+    def test_claimant_page_compares_enemy_claims(self, client, ledger, django_assert_num_queries):
+        page = get(client, "claimant", "alpha-mod").content.decode()
+        assert "7,630" in page and "2.6×" in page
+        # 1 claimant with party, 2 count of claims, 3 page of claims, 4 sources, 5 cache
+        # version, 6 its highest adversary figures grouped by subject and category.
+        with django_assert_num_queries(6):
+            get(client, "claimant", "alpha-mod")
+
+    def test_place_page_shows_both_names(self, client, ledger, django_assert_num_queries):
+        page = get(client, "place", "stepanakert").content.decode()
+        assert "Stepanakert" in page and "Xankəndi" in page
+        # 1 place, 2 its names, 3 count of claims, 4 page of claims, 5 sources, 6 events.
+        with django_assert_num_queries(6):
+            get(client, "place", "stepanakert")
+
+    def test_claim_page(self, client, ledger, django_assert_num_queries):
+        get(client, "claim", ledger.outlier.external_id)
+        # 1 the claim with everything it shows, 2 its sources, 3 cache version.
+        with django_assert_num_queries(3):
+            page = get(client, "claim", ledger.outlier.external_id).content.decode()
+        assert "held out" in page
+
+    def test_draft_claim_page_is_404(self, client, ledger):
+        assert get(client, "claim", ledger.draft.external_id).status_code == 404
+
+    def test_browse_and_methodology(self, client, ledger, django_assert_num_queries):
+        # Parties, categories, claimants, events, places.
+        with django_assert_num_queries(5):
+            assert b"Watchers" in get(client, "browse").content
+        with django_assert_num_queries(0):
+            page = get(client, "methodology").content.decode()
+        assert "smallest figure stands" in page and "military-killed" in page
+
+    @pytest.mark.parametrize(
+        "name,slug",
+        [("party_csv", "alpha"), ("category_csv", "civilians-killed"),
+         ("event_csv", "ganja-attacks"), ("claimant_csv", "watchers"),
+         ("place_csv", "stepanakert")],
+    )  # fmt: skip
+    def test_every_page_has_a_csv(self, client, ledger, name, slug):
+        response = get(client, name, slug)
+        assert response["Content-Type"].startswith("text/csv")
+        assert len(b"".join(response.streaming_content).splitlines()) >= 2
+
+    def test_tables_have_captions_and_header_scopes(self, client, ledger):
+        page = client.get(
+            reverse("casualties:figure", args=["beta", "civilians-killed"])
+        ).content.decode()
+        assert page.count("<table") == page.count("<caption>")
+        assert '<th scope="col">' in page and '<th scope="row">' in page
+
+    def test_csv_safe_defuses_formulas(self):
+        assert [csv_safe(v) for v in ["=A1", "+1", "-1", "@x", "ok", None]] == [
+            "'=A1", "'+1", "'-1", "'@x", "ok", "",
+        ]  # fmt: skip
+
+    def test_get_absolute_url_of_each_model(self, ledger):
+        assert ledger.alpha.get_absolute_url() == "/parties/alpha/"
+        assert ledger.killed.get_absolute_url() == "/categories/military-killed/"
+        assert ledger.event.get_absolute_url() == "/events/ganja-attacks/"
+        assert ledger.place.get_absolute_url() == "/places/stepanakert/"
+        assert ledger.ngo.get_absolute_url() == "/claimants/watchers/"
+        assert ledger.official.get_absolute_url() == f"/claims/{ledger.official.external_id}/"
