@@ -1,8 +1,14 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html_join
 
 from casualties.admin_history import HistoryAdmin, ReasonForm
+from casualties.models import Conflict
 from claims.figures import UNREADABLE, parse_figure
-from claims.models import Claim, Claimant, ClaimSource, Relation, Source
+from claims.models import Claim, Claimant, ClaimSource, ContradictionFlag, Relation, Source
+from claims.services import flag_resolve, flags_refresh
 
 
 @admin.register(Claimant)
@@ -196,3 +202,131 @@ class ClaimAdmin(HistoryAdmin):
         super().save_model(request, obj, form, change)
         if form.figure_warning:
             messages.warning(request, form.figure_warning)
+
+
+class FlagStatusFilter(admin.SimpleListFilter):
+    """The queue shows open flags unless asked otherwise."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", "open"), ("resolved", "resolved"), ("all", "all")]
+
+    def choices(self, changelist):
+        current = self.value() or "open"
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "open"
+        if value == "all":
+            return queryset
+        return queryset.filter(status=value)
+
+
+class ContradictionFlagForm(ReasonForm):
+    class Meta:
+        model = ContradictionFlag
+        fields = ["status", "resolution_note"]
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("status") == ContradictionFlag.Status.RESOLVED
+            and not (data.get("resolution_note") or "").strip()
+        ):
+            self.add_error("resolution_note", "Say what you checked and what you decided.")
+        return data
+
+
+@admin.register(ContradictionFlag)
+class ContradictionFlagAdmin(HistoryAdmin):
+    """The reviewers' queue: open contradictions, each linking to its claims."""
+
+    form = ContradictionFlagForm
+    change_list_template = "admin/claims/contradictionflag/change_list.html"
+    list_display = ["kind", "subject", "category", "ratio", "description", "claim_links", "status"]
+    list_select_related = ["subject", "category"]
+    list_filter = [FlagStatusFilter, "kind", ("subject", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["description", "resolution_note"]
+    readonly_fields = [
+        "kind", "conflict", "subject", "category", "event", "ratio", "description",
+        "claim_links", "resolved_by", "resolved_at", "signature",
+    ]  # fmt: skip
+    fieldsets = [
+        (None, {"fields": ["kind", "description", "ratio", "claim_links"]}),
+        ("Where", {"fields": ["conflict", "subject", "category", "event", "signature"]}),
+        ("Review", {"fields": ["status", "resolution_note", "resolved_by", "resolved_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("claims")
+
+    def has_add_permission(self, request):
+        return False  # flags come from the claims (flags_refresh), never by hand
+
+    @admin.display(description="claims")
+    def claim_links(self, obj):
+        return format_html_join(
+            ", ",
+            '<a href="{}">{} “{}”</a>',
+            (
+                (
+                    reverse("admin:claims_claim_change", args=[claim.pk]),
+                    claim.external_id,
+                    claim.figure_text,
+                )
+                for claim in obj.claims.all()
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if "status" in form.changed_data and obj.status == ContradictionFlag.Status.RESOLVED:
+            flag_resolve(
+                flag=obj,
+                user=request.user,
+                note=obj.resolution_note,
+                reason=form.cleaned_data["change_reason"],
+            )
+            return
+        if obj.status == ContradictionFlag.Status.OPEN:
+            obj.resolved_by, obj.resolved_at = None, None
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        return [
+            path(
+                "refresh/",
+                self.admin_site.admin_view(self.refresh_view),
+                name="claims_contradictionflag_refresh",
+            ),
+            *super().get_urls(),
+        ]
+
+    def refresh_view(self, request):
+        if request.method != "POST" or not self.has_change_permission(request):
+            raise PermissionDenied
+        for conflict in Conflict.objects.all():
+            counts = flags_refresh(
+                conflict=conflict,
+                user=request.user,
+                reason=f"Flags recomputed from the admin by {request.user.get_username()}",
+            )
+            messages.info(
+                request,
+                f"{conflict.name}: {counts['found']} contradictions, "
+                f"{counts['opened']} new flags, {counts['closed']} closed.",
+            )
+        return HttpResponseRedirect(reverse("admin:claims_contradictionflag_changelist"))
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "refresh_url": reverse("admin:claims_contradictionflag_refresh"),
+        }
+        return super().changelist_view(request, extra_context)

@@ -85,8 +85,9 @@ def flags_refresh(*, conflict, user, reason: str) -> dict[str, int]:
 
 
 @transaction.atomic
-def flag_resolve(*, flag, user, note: str):
-    """Resolve a contradiction flag with the reviewer's note; the history keeps who and why."""
+def flag_resolve(*, flag, user, note: str, reason: str = ""):
+    """Resolve a contradiction flag with the reviewer's note; the history keeps who and why
+    (the reason defaults to the note)."""
     from claims.models import ContradictionFlag
 
     if not (note or "").strip():
@@ -95,4 +96,5 @@ def flag_resolve(*, flag, user, note: str):
     flag.resolution_note = note.strip()
     flag.resolved_by = user
     flag.resolved_at = timezone.now()
-    return save_with_history(flag, user=user, reason=f"Flag resolved: {note.strip()[:200]}")
+    reason = reason or f"Flag resolved: {note.strip()[:200]}"
+    return save_with_history(flag, user=user, reason=reason)
