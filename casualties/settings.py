@@ -150,5 +150,7 @@ CACHES = {
         "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
         "LOCATION": os.environ.get("CACHE_LOCATION", "casualty-ledger"),
         "TIMEOUT": 300,
+        # A reconciliation is cached in pieces (one per subject and category, one per event).
+        "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 }

@@ -1,17 +1,25 @@
 """Public reading pages: anonymous, published claims only, server-rendered.
 
-Every page reads the reconciled figures through ``claims.reconciliation.reconcile`` (cached; one
-query for the cache version on a hit) and runs a fixed number of queries whatever the number of
-claims: lists of claims are paginated, and each page has a CSV twin with what it shows.
+Every page reads the reconciled figures through ``claims.reconciliation`` and runs a fixed number
+of queries whatever the number of claims: lists of claims are paginated, and each page has a
+CSV twin with what it shows.
+
+Caching, in two layers keyed by the same data version (``reconciliation.cache_version``, one
+query): the reconciliation results, and whole rendered pages (``cached_page``). A page is a pure
+function of its URL and the data (nothing on it depends on who asks), so a cached page is served
+until any write that feeds the figures changes the version.
 """
 
 import csv
 import datetime
+import hashlib
+from functools import wraps
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
 from django.db.models.functions import Coalesce
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -21,7 +29,40 @@ from casualties.models import Category, Conflict, Event, Party, Place
 from claims import reconciliation as recon
 from claims.models import Claim, Claimant, ClaimSource, Relation
 
-CLAIMS_PER_PAGE = 100
+CLAIMS_PER_PAGE = 50
+
+
+# --- caching -------------------------------------------------------------------------------
+
+
+def data_version(request) -> str:
+    """The data version, read once per request."""
+    if not hasattr(request, "_ledger_version"):
+        request._ledger_version = recon.cache_version()
+    return request._ledger_version
+
+
+def cached_page(view):
+    """Serve a rendered page from the cache while the data version is unchanged.
+
+    Only complete 200 responses are kept (not CSV streams, errors or redirects); the key is the
+    version and the full path with its query string, so ``?as_of=`` and ``?page=`` have their own.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        path = request.get_full_path().encode()
+        key = f"page:{data_version(request)}:{hashlib.sha256(path).hexdigest()}"
+        hit = cache.get(key)
+        if hit is not None:
+            content, content_type = hit
+            return HttpResponse(content, content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            cache.set(key, (response.content, response["Content-Type"]), recon.CACHE_SECONDS)
+        return response
+
+    return wrapper
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -189,6 +230,7 @@ def _page_context(request, claims):
 
 
 @require_safe
+@cached_page
 def home(request):
     """The overview of the latest conflict (the site starts with one war)."""
     conflict = Conflict.objects.order_by("-start_date").first()
@@ -198,13 +240,14 @@ def home(request):
 
 
 @require_safe
+@cached_page
 def conflict_overview(request, slug, fmt=None):
     return _overview(request, get_object_or_404(Conflict, slug=slug), fmt=fmt)
 
 
 def _overview(request, conflict, *, fmt):
     """Queries on a warm cache: the conflict, the cache version, the sides."""
-    result = recon.reconcile(conflict.pk)
+    result = recon.reconcile(conflict.pk, version=data_version(request))
     sides = list(conflict.sides.all())
     side_groups = []
     for side in [*sides, None]:
@@ -267,6 +310,7 @@ def _overview(request, conflict, *, fmt):
 
 
 @require_safe
+@cached_page
 def figure(request, party, category, fmt=None):
     """Subject × category: the figure, why, every claim, the charts.
 
@@ -276,7 +320,10 @@ def figure(request, party, category, fmt=None):
     subject = get_object_or_404(Party.objects.select_related("conflict"), slug=party)
     category = get_object_or_404(Category, slug=category)
     as_of, as_of_message = parse_as_of(request)
-    result = recon.reconcile(subject.conflict_id, as_of=as_of, category_slug=category.slug)
+    version = data_version(request)
+    result = recon.reconcile(
+        subject.conflict_id, as_of=as_of, category_slug=category.slug, version=version
+    )
     category_result = result.categories.get(category.pk) or recon.CategoryResult(
         recon.CategoryRow(category.pk, category.slug, category.name, category.unit)
     )
@@ -289,8 +336,12 @@ def figure(request, party, category, fmt=None):
             f"{subject.slug}-{category.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims)
         )
     page = paginate(request, claims)
-    rows = claim_rows(page, category_result.roles)
-    series = category_result.series.get(subject.pk, [])
+    detail = recon.subject_detail(
+        subject.conflict_id, category.pk, subject.pk, as_of=as_of,
+        category_slug=category.slug, version=version,
+    )  # fmt: skip
+    rows = claim_rows(page, detail.roles)
+    series = detail.series
     # The claims that decided the figure, wherever they fall in the pages of the table; a
     # roll-up is explained by its breakdown instead.
     deciding = []
@@ -330,10 +381,11 @@ def figure(request, party, category, fmt=None):
 
 
 @require_safe
+@cached_page
 def party(request, slug, fmt=None):
     """Queries on a warm cache: the party, the cache version, its claimants."""
     subject = get_object_or_404(Party.objects.select_related("conflict", "side"), slug=slug)
-    result = recon.reconcile(subject.conflict_id)
+    result = recon.reconcile(subject.conflict_id, version=data_version(request))
     tree = _tree(result.parties, subject.pk)
     tables = []
     for cr in _categories(result):
@@ -377,10 +429,11 @@ def party(request, slug, fmt=None):
 
 
 @require_safe
+@cached_page
 def category(request, slug, fmt=None):
     """Queries on a warm cache: the category, the conflicts, the cache version."""
     cat = get_object_or_404(Category, slug=slug)
-    version = recon.cache_version()
+    version = data_version(request)
     sections = []
     for conflict in Conflict.objects.all():
         result = recon.reconcile(conflict.pk, version=version)
@@ -426,6 +479,7 @@ def category(request, slug, fmt=None):
 
 
 @require_safe
+@cached_page
 def event(request, slug, fmt=None):
     """Queries on a warm cache: the event (with place), the cache version, the count of its
     claims, one page of claims, their sources."""
@@ -433,17 +487,18 @@ def event(request, slug, fmt=None):
     claims = published_claims().filter(event=ev)
     if fmt == "csv":
         return csv_response(f"{ev.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims))
-    result = recon.reconcile(ev.conflict_id)
+    version = data_version(request)
+    result = recon.reconcile(ev.conflict_id, version=version)
     figures = [
         {
-            "party": result.parties[subject_id],
-            "category": cr.category,
+            "party": result.parties[f.subject_id],
+            "category": result.categories[f.category_id].category,
             "figure": f,
         }
-        for cr in _categories(result)
-        for (subject_id, event_id), f in sorted(cr.figures.items(), key=lambda kv: kv[0][0])
-        if event_id == ev.pk and subject_id in result.parties
+        for f in recon.event_figures(ev.conflict_id, ev.pk, version=version)
+        if f.subject_id in result.parties and f.category_id in result.categories
     ]
+    figures.sort(key=lambda r: (r["category"].position, r["category"].name, r["party"].name))
     return render(
         request,
         "casualties/event.html",
@@ -457,6 +512,7 @@ def event(request, slug, fmt=None):
 
 
 @require_safe
+@cached_page
 def claimant(request, slug, fmt=None):
     """Queries on a warm cache: the claimant (with party), the count of its claims, one page of
     them, their sources, the cache version, its highest figures per subject and category."""
@@ -465,7 +521,7 @@ def claimant(request, slug, fmt=None):
     if fmt == "csv":
         return csv_response(f"{who.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims))
     page = paginate(request, claims)
-    version = recon.cache_version()
+    version = data_version(request)
     highest = (
         Claim.objects.published()
         .filter(claimant=who, scope=Claim.Scope.CUMULATIVE, event__isnull=True)
@@ -515,6 +571,7 @@ def claimant(request, slug, fmt=None):
 
 
 @require_safe
+@cached_page
 def place(request, slug, fmt=None):
     """Queries: the place, its names, its events, the count of its claims, one page of them,
     their sources."""
@@ -536,15 +593,18 @@ def place(request, slug, fmt=None):
 
 
 @require_safe
+@cached_page
 def claim(request, external_id):
     """Queries on a warm cache: the claim, its sources, the cache version."""
     try:
         item = published_claims().get(external_id=external_id)
     except Claim.DoesNotExist:
         raise Http404("No published claim with this identifier.") from None
-    result = recon.reconcile(item.conflict_id, category_slug=item.category.slug)
-    cr = result.categories.get(item.category_id)
-    role, note = cr.roles.get(item.pk, ("", "")) if cr else ("", "")
+    detail = recon.subject_detail(
+        item.conflict_id, item.category_id, item.subject_id,
+        category_slug=item.category.slug, version=data_version(request),
+    )  # fmt: skip
+    role, note = detail.roles.get(item.pk, ("", ""))
     return render(
         request,
         "casualties/claim.html",
@@ -561,6 +621,7 @@ def claim(request, external_id):
 
 
 @require_safe
+@cached_page
 def browse(request):
     """Queries: parties, categories, claimants, events, places."""
     return render(

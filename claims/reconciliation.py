@@ -236,6 +236,7 @@ class CategoryResult:
     category: CategoryRow
     figures: dict[tuple[int, int | None], Figure] = field(default_factory=dict)
     roles: dict[int, tuple[str, str]] = field(default_factory=dict)
+    roles_by_subject: dict[int, dict[int, tuple[str, str]]] = field(default_factory=dict)
     contradictions: list[Contradiction] = field(default_factory=list)
     derived_totals: dict[tuple[int, int | None], list[DerivedTotal]] = field(default_factory=dict)
     subtree_disputed: dict[int, int] = field(default_factory=dict)
@@ -465,7 +466,7 @@ class _Group:
                 figure.disputed += 1
             elif _counts_as_floor(row):
                 candidates.append(
-                    (row.lower, (row.id,), f"{row.figure_text} for {_period(row)} alone")
+                    (row.lower, (row.id,), lambda row=row: f"{row.figure_text} for {_period(row)}")
                 )
                 self.roles[row.id] = (Role.PART, "a part of the war is a floor for all of it")
             else:
@@ -507,11 +508,12 @@ class _Group:
             winners = [c for c in candidates if c[0] == top]
             figure.lower = top
             figure.deciding = tuple(sorted({i for c in winners for i in c[1]}))
-            figure.derived = all(c[2].startswith("derived") for c in winners)
+            texts = [c[2]() if callable(c[2]) else c[2] for c in winners]
+            figure.derived = all(t.startswith("derived") for t in texts)
             figure.basis = "claims" if any(c[1] for c in winners) else "records"
             reasons.append(
                 f"The floor is {top:,}, the highest of {_plural(len(candidates), 'floor')}: "
-                + "; ".join(c[2] for c in winners)
+                + "; ".join(texts)
                 + "."
             )
             for value, ids, _ in candidates:
@@ -609,27 +611,23 @@ def reconcile_category(
 
     def own(subject_id, held):
         """The figure of one subject from its own claims (and its events first)."""
-        subject_rows = by_subject.get(subject_id, [])
+        by_event = defaultdict(list)
+        for row in by_subject.get(subject_id, []):
+            by_event[row.event_id].append(row)
         contradictions, roles = [], {}
         part_floors = []
-        events = sorted({r.event_id for r in subject_rows if r.event_id is not None})
         event_figures = {}
-        for event_id in events:
+        for event_id in sorted(e for e in by_event if e is not None):
             group = _Group(
-                subject_id,
-                category.id,
-                event_id,
-                [r for r in subject_rows if r.event_id == event_id],
-                roles,
-                contradictions,
+                subject_id, category.id, event_id, by_event[event_id], roles, contradictions
             )
             fig, derived = group.compute(part_floors=[], record_count=0, held=held)
             event_figures[event_id] = (fig, derived)
             if fig.lower is not None:
                 part_floors.append(
-                    (fig.lower, fig.deciding, f"the figure for one event, {fig.as_text()}")
+                    (fig.lower, fig.deciding, lambda fig=fig: f"one event's {fig.as_text()}")
                 )
-        war_rows = [r for r in subject_rows if r.event_id is None]
+        war_rows = by_event.get(None, [])
         records = sum(record_counts.get(p, 0) for p in subtree(subject_id))
         group = _Group(subject_id, category.id, None, war_rows, roles, contradictions)
         fig, derived = group.compute(part_floors=part_floors, record_count=records, held=held)
@@ -683,6 +681,7 @@ def reconcile_category(
             held_by_subject[subject_id].update(over)
         computed[subject_id] = fig
         result.roles.update(roles)
+        result.roles_by_subject[subject_id] = roles
         result.contradictions.extend(contradictions)
         result.figures[(subject_id, None)] = fig
         result.derived_totals[(subject_id, None)] = derived
@@ -949,29 +948,87 @@ def compute(conflict_id, *, as_of=None, category_slugs=None) -> ConflictResult:
     return ConflictResult(conflict_id, as_of, parties, results)
 
 
+@dataclass
+class SubjectDetail:
+    """What only a figure page needs: each claim's role, and the chart series."""
+
+    roles: dict[int, tuple[str, str]]
+    series: list[ClaimantSeries]
+
+
+def _base_key(conflict_id, as_of, category_slug, version) -> str:
+    return f"recon:{conflict_id}:{as_of or '-'}:{category_slug or '*'}:{version}"
+
+
+def _compute_and_store(conflict_id, as_of, category_slug, version):
+    """Compute, then cache in pieces: a small summary (whole-war figures, flags, totals) that
+    every page reads, and per subject and per event the parts only their own pages read, so
+    no page unpickles the roles of a hundred thousand claims to show a hundred."""
+    result = compute(
+        conflict_id,
+        as_of=as_of,
+        category_slugs=None if category_slug is None else {category_slug},
+    )
+    result.version = version
+    base = _base_key(conflict_id, as_of, category_slug, version)
+    entries = {}
+    events = defaultdict(list)
+    for category_id, cr in result.categories.items():
+        for subject_id, roles in cr.roles_by_subject.items():
+            entries[f"{base}:s:{category_id}:{subject_id}"] = SubjectDetail(
+                roles, cr.series.get(subject_id, [])
+            )
+        for (_, event_id), fig in cr.figures.items():
+            if event_id is not None:
+                events[event_id].append(fig)
+        cr.roles, cr.roles_by_subject, cr.series = {}, {}, {}
+        cr.figures = {k: f for k, f in cr.figures.items() if k[1] is None}
+        cr.derived_totals = {k: v for k, v in cr.derived_totals.items() if k[1] is None}
+    for event_id, figures in events.items():
+        entries[f"{base}:e:{event_id}"] = figures
+    entries[base] = result
+    cache.set_many(entries, CACHE_SECONDS)
+    return result, entries
+
+
 def reconcile(conflict_id, *, as_of=None, category_slug=None, version=None) -> ConflictResult:
-    """Reconcile a conflict (or only one category of it), cached until something changes.
+    """The reconciled whole-war figures of a conflict (or of one category), cached.
 
     The cache key holds the conflict, the day (for "as known on"), the category and the
     ``cache_version`` token; a write anywhere that feeds the figures changes the token, so the
-    next read computes afresh and old entries simply expire.
+    next read computes afresh and old entries simply expire. The result carries no per-claim
+    roles, chart series or event figures: ask ``subject_detail`` and ``event_figures``.
     """
     version = version or cache_version()
-    key = f"recon:{conflict_id}:{as_of or '-'}:{category_slug or '*'}:{version}"
-    result = cache.get(key)
+    result = cache.get(_base_key(conflict_id, as_of, category_slug, version))
     if result is None:
-        result = compute(
-            conflict_id,
-            as_of=as_of,
-            category_slugs=None if category_slug is None else {category_slug},
-        )
-        result.version = version
-        if category_slug is None:
-            # The whole-conflict summary serves the overview and the lists: it keeps the
-            # figures and flags but not each claim's role or the chart series, which only a
-            # figure page needs (it asks for its own category), so it stays small to unpickle.
-            for category_result in result.categories.values():
-                category_result.roles = {}
-                category_result.series = {}
-        cache.set(key, result, CACHE_SECONDS)
+        result, _ = _compute_and_store(conflict_id, as_of, category_slug, version)
     return result
+
+
+def _piece(conflict_id, as_of, category_slug, version, suffix, default):
+    key = f"{_base_key(conflict_id, as_of, category_slug, version)}:{suffix}"
+    value = cache.get(key)
+    if value is None:
+        # Not computed yet, or evicted: compute the whole scope again (it is deterministic).
+        _, entries = _compute_and_store(conflict_id, as_of, category_slug, version)
+        value = entries.get(key, default)
+    return value
+
+
+def subject_detail(
+    conflict_id, category_id, subject_id, *, as_of=None, category_slug=None, version=None
+) -> SubjectDetail:
+    """Each claim's role and the chart series of one subject and category (cached with the
+    ``reconcile`` result of the same arguments)."""
+    version = version or cache_version()
+    return _piece(
+        conflict_id, as_of, category_slug, version, f"s:{category_id}:{subject_id}",
+        SubjectDetail({}, []),
+    )  # fmt: skip
+
+
+def event_figures(conflict_id, event_id, *, version=None) -> list[Figure]:
+    """The reconciled figures of one event, every subject and category."""
+    version = version or cache_version()
+    return _piece(conflict_id, None, None, version, f"e:{event_id}", [])

@@ -1,0 +1,309 @@
+"""Server time of the public pages over many synthetic claims, on SQLite and PostgreSQL.
+
+Fills a dedicated database with synthetic claims spread like real ones (a few figures draw
+most of the claims, cumulative series that grow through the war, self-reports low, adversary
+claims high, some period and event claims, a share of drafts and retractions), then times:
+
+- the overview and two figure pages (the busiest figure and a middling one) through Django's
+  test client: warm (the reconciliation cached) and cold (cache cleared before each request);
+- the single aggregate SQL query underneath (published claims grouped by subject and category),
+  and the load of the rows the reconciliation reads, in the same run.
+
+Usage (see bench/README.md):
+    .venv/bin/python bench/reconcile_bench.py --claims 100000 --db both
+"""
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PG_BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+PG_NAME = "cl_bench3"
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timed(fn, runs):
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return {"p50": percentile(samples, 50), "p95": percentile(samples, 95), "runs": runs}
+
+
+# --- the child: one database ----------------------------------------------------------------
+
+
+def fill(n_claims, seed=3):
+    """Create the world and ``n_claims`` claims with bulk inserts (no history rows: the bench
+    reads, and the cache is cleared by hand where it matters)."""
+    import datetime
+
+    from casualties.history import change_context
+    from casualties.models import Category, Conflict, Event, Party, Side
+    from claims.figures import parse_figure
+    from claims.models import Claim, Claimant, ClaimSource, Source
+
+    rnd = random.Random(seed)
+    start = datetime.date(2020, 9, 27)
+    with change_context(user=None, reason="bench fill"):
+        conflict = Conflict.objects.create(
+            name="Bench war", slug="bench-war", start_date=start,
+            end_date=datetime.date(2020, 11, 10),
+        )  # fmt: skip
+        side_a = Side.objects.create(conflict=conflict, name="Side A", slug="bench-a")
+        side_b = Side.objects.create(conflict=conflict, name="Side B", slug="bench-b")
+        parties = []
+
+        def party(slug, side, parent=None):
+            p = Party.objects.create(
+                conflict=conflict, name=slug.title(), slug=slug, side=side, parent=parent
+            )
+            parties.append(p)
+            return p
+
+        a = party("a-root", side_a)
+        a1 = party("a-army", side_a, a)
+        party("a-army-corps", side_a, a1)
+        party("a-state", side_a, a)
+        party("a-militia", side_a, a)
+        b = party("b-root", side_b)
+        party("b-army", side_b, b)
+        party("b-fighters", side_b, b)
+        party("b-civil", side_b, b)
+        for i in range(3):
+            party(f"third-{i}", None)
+        cats = []
+        for i, (slug, kind, unit) in enumerate(
+            [("military-killed", "personnel", "persons"), ("military-wounded", "personnel", "persons"),
+             ("military-missing", "personnel", "persons"), ("military-captured", "personnel", "persons"),
+             ("civilians-killed", "civilian", "persons"), ("civilians-injured", "civilian", "persons"),
+             ("civilians-missing", "civilian", "persons"), ("civilians-displaced", "civilian", "persons"),
+             ("economic", "economic", "usd")]
+            + [(f"equipment-{j}", "equipment", "items") for j in range(15)]
+        ):  # fmt: skip
+            cats.append(
+                Category.objects.create(
+                    name=slug.replace("-", " ").capitalize(),
+                    slug=slug,
+                    kind=kind,
+                    unit=unit,
+                    outcome="destroyed" if kind == "equipment" else "",
+                    position=i,
+                )  # fmt: skip
+            )
+        claimants = {"a": [], "b": [], "none": []}
+        for side_key, pool in (("a", parties[:5]), ("b", parties[5:9])):
+            for i in range(10):
+                claimants[side_key].append(
+                    Claimant.objects.create(
+                        name=f"{side_key.upper()} source {i}",
+                        slug=f"{side_key}-src-{i}",
+                        kind="government",
+                        party=rnd.choice(pool),
+                    )  # fmt: skip
+                )
+        for i in range(15):
+            claimants["none"].append(
+                Claimant.objects.create(name=f"Monitor {i}", slug=f"monitor-{i}", kind="ngo")
+            )
+        events = [
+            Event.objects.create(
+                conflict=conflict,
+                name=f"Event {i}",
+                slug=f"event-{i}",
+                start_date=start + datetime.timedelta(days=rnd.randrange(45)),
+            )  # fmt: skip
+            for i in range(200)
+        ]
+        sources = [
+            Source.objects.create(
+                slug=f"src-{i}", title=f"Report {i}", url=f"https://example.org/{i}"
+            )
+            for i in range(100)
+        ]
+
+    groups = [(p, c) for p in parties for c in cats]
+    rnd.shuffle(groups)
+    weights = [1 / (rank + 1) ** 0.9 for rank in range(len(groups))]
+    base = {(p.pk, c.pk): rnd.choice([20, 80, 300, 1500, 4000]) for p, c in groups}
+    side_of = {
+        p.pk: ("a" if p.side_id == side_a.pk else "b" if p.side_id else None) for p in parties
+    }
+    statuses = ["published"] * 85 + ["draft"] * 8 + ["in_review"] * 5 + ["retracted"] * 2
+    patterns = ["{n}", "{n}", "{n}", "more than {n}", "up to {n}", "about {n}", "at least {n}",
+                "{n} to {m}"]  # fmt: skip
+    batch, claim_objs = [], []
+    chosen = rnd.choices(groups, weights=weights, k=n_claims)
+    for subject, category in chosen:
+        side = side_of[subject.pk]
+        roll = rnd.random()
+        if side and roll < 0.45:
+            claimant, factor = rnd.choice(claimants[side]), 0.8
+        elif side and roll < 0.8:
+            claimant, factor = rnd.choice(claimants["b" if side == "a" else "a"]), 2.5
+        else:
+            claimant, factor = rnd.choice(claimants["none"]), 1.0
+        day = rnd.randrange(60)
+        progress = min(day, 44) / 44
+        value = max(1, int(base[(subject.pk, category.pk)] * factor * (0.2 + 0.8 * progress)
+                           * rnd.uniform(0.9, 1.1)))  # fmt: skip
+        if rnd.random() < 0.01:
+            value *= 4  # the odd outlier
+        is_period = rnd.random() < 0.3
+        if is_period:
+            value = max(1, value // 20)
+        text = rnd.choice(patterns).format(n=f"{value:,}", m=f"{int(value * 1.3) + 1:,}")
+        figure = parse_figure(text)
+        when = start + datetime.timedelta(days=day)
+        fields = {
+            "conflict": conflict, "claimant": claimant, "subject": subject, "category": category,
+            "figure_text": text, "lower": figure.lower, "upper": figure.upper, "qualifier": figure.qualifier,
+            "status": rnd.choice(statuses), "stated_on": when + datetime.timedelta(days=rnd.randrange(3)),
+            "assessment": rnd.choice(["not_assessed", "fair", "weak", "confirmed", "contested"]),
+            "event": rnd.choice(events) if rnd.random() < 0.08 else None,
+        }  # fmt: skip
+        if is_period:
+            length = rnd.randrange(3)
+            fields.update(scope="period", period_start=when,
+                          period_end=when + datetime.timedelta(days=length))  # fmt: skip
+        else:
+            fields.update(scope="cumulative", as_of=when if rnd.random() < 0.95 else None)
+        batch.append(Claim(**fields))
+        if len(batch) == 5000:
+            claim_objs += Claim.objects.bulk_create(batch)
+            batch = []
+    claim_objs += Claim.objects.bulk_create(batch)
+    ClaimSource.objects.bulk_create(
+        [ClaimSource(claim=c, source=rnd.choice(sources)) for c in claim_objs], batch_size=5000
+    )
+    counts = {}
+    for s, c in chosen:
+        counts[(s.slug, c.slug)] = counts.get((s.slug, c.slug), 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    return conflict, ranked[0], ranked[len(ranked) // 2]
+
+
+def child(args):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casualties.settings")
+    # A persistent connection, as a deployment would use, so a request is not a reconnect.
+    os.environ.setdefault("CONN_MAX_AGE", "600")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from claims import reconciliation as recon
+
+    setup_test_environment()  # lets the test client run with ALLOWED_HOSTS=testserver
+    call_command("migrate", verbosity=0)
+    start = time.perf_counter()
+    conflict, busiest, middling = fill(args.claims)
+    fill_seconds = time.perf_counter() - start
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    client = Client()
+    pages = {
+        "overview": "/",
+        f"figure (busiest: {busiest[1]} claims)": f"/parties/{busiest[0][0]}/{busiest[0][1]}/",
+        f"figure (middling: {middling[1]} claims)": f"/parties/{middling[0][0]}/{middling[0][1]}/",
+    }
+    results = {"database": connection.vendor, "claims": args.claims, "fill_s": fill_seconds}
+    for name, url in pages.items():
+        assert client.get(url).status_code == 200, url  # warms the cache
+        results[f"{name} warm"] = timed(lambda url=url: client.get(url), args.runs)
+
+        def cold(url=url):
+            cache.clear()
+            client.get(url)
+
+        results[f"{name} cold"] = timed(cold, args.cold_runs)
+
+    aggregate = (
+        "SELECT subject_id, category_id, COUNT(*), MIN(lower), MAX(lower), MAX(upper) "
+        "FROM claims_claim WHERE conflict_id = %s AND status = 'published' "
+        "GROUP BY subject_id, category_id"
+    )
+
+    def run_aggregate():
+        with connection.cursor() as cursor:
+            cursor.execute(aggregate, [conflict.pk])
+            cursor.fetchall()
+
+    results["aggregate SQL query"] = timed(run_aggregate, args.runs)
+    results["load rows for reconciliation"] = timed(
+        lambda: recon.load_rows(conflict.pk), args.cold_runs
+    )
+    rows = recon.load_rows(conflict.pk)
+    results["published claims"] = len(rows)
+    results["cache version query"] = timed(recon.cache_version, args.runs)
+    print(json.dumps(results))
+
+
+# --- the parent: one child per database --------------------------------------------------
+
+
+def prepare(db):
+    if db == "sqlite":
+        path = OUT / "bench.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    import psycopg
+
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME}")
+        conn.execute(f"CREATE DATABASE {PG_NAME}")
+    return f"{PG_BASE}/{PG_NAME}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--claims", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--runs", type=int, default=50, help="timed requests per warm page")
+    parser.add_argument("--cold-runs", type=int, default=5, help="timed cold requests per page")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+    OUT.mkdir(parents=True, exist_ok=True)
+    all_results = []
+    for db in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
+        env = {**os.environ, "DATABASE_URL": prepare(db), "DEBUG": "1"}
+        cmd = [sys.executable, __file__, "--child", "--claims", str(args.claims),
+               "--runs", str(args.runs), "--cold-runs", str(args.cold_runs)]  # fmt: skip
+        output = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+        all_results.append(json.loads(output.stdout.strip().splitlines()[-1]))
+    (OUT / "results.json").write_text(json.dumps(all_results, indent=2))
+    for result in all_results:
+        print(
+            f"\n## {result['database']}: {result['claims']:,} claims "
+            f"({result['published claims']:,} published), filled in {result['fill_s']:.0f} s\n"
+        )
+        print("| what | p50 ms | p95 ms | runs |\n|---|---|---|---|")
+        for name, value in result.items():
+            if isinstance(value, dict):
+                print(f"| {name} | {value['p50']:.1f} | {value['p95']:.1f} | {value['runs']} |")
+
+
+if __name__ == "__main__":
+    main()
