@@ -5,7 +5,9 @@ most of the claims, cumulative series that grow through the war, self-reports lo
 claims high, some period and event claims, a share of drafts and retractions), then times:
 
 - the overview and two figure pages (the busiest figure and a middling one) through Django's
-  test client: warm (the reconciliation cached) and cold (cache cleared before each request);
+  test client, three ways: the page cached (the usual case between edits), the page rendered
+  with the reconciliation cached (a new query string each time), and cold (cache cleared before
+  each request: the first request after an edit);
 - the single aggregate SQL query underneath (published claims grouped by subject and category),
   and the load of the rows the reconciliation reads, in the same run.
 
@@ -229,13 +231,20 @@ def child(args):
     results = {"database": connection.vendor, "claims": args.claims, "fill_s": fill_seconds}
     for name, url in pages.items():
         assert client.get(url).status_code == 200, url  # warms the cache
-        results[f"{name} warm"] = timed(lambda url=url: client.get(url), args.runs)
+        results[f"{name}, page cached"] = timed(lambda url=url: client.get(url), args.runs)
+        # A new query string each time: the page is rendered, the figures come from the cache.
+        counter = iter(range(10**9))
+
+        def rendered(url=url, counter=counter):
+            client.get(f"{url}?r={next(counter)}")
+
+        results[f"{name}, rendered (figures cached)"] = timed(rendered, args.runs)
 
         def cold(url=url):
             cache.clear()
             client.get(url)
 
-        results[f"{name} cold"] = timed(cold, args.cold_runs)
+        results[f"{name}, cold (nothing cached)"] = timed(cold, args.cold_runs)
 
     aggregate = (
         "SELECT subject_id, category_id, COUNT(*), MIN(lower), MAX(lower), MAX(upper) "

@@ -21,6 +21,18 @@ RELATION_STYLE = {
 }
 
 
+def _fmt(value) -> str:
+    """Coordinates as strings, so templates print them as they are (no number localising)."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _strings(item: dict, keys) -> dict:
+    for key in keys:
+        if key in item and item[key] is not None and not isinstance(item[key], str):
+            item[key] = _fmt(item[key])
+    return item
+
+
 def nice_ceiling(value: float) -> int:
     """A round number at or above ``value`` for the end of an axis: 1, 2, 2.5, 5 × 10^n."""
     if value <= 0:
@@ -55,11 +67,14 @@ def range_chart(series: list[ClaimantSeries], figure: Figure | None) -> dict | N
     for i, s in enumerate(rows):
         color, dash = RELATION_STYLE.get(s.relation, ("#555", ""))
         x1, x2 = x(s.low), x(s.high if s.high is not None else s.low)
+        y = 20 + i * ROW_HEIGHT
         bars.append(
             {
                 "label": s.claimant_name,
                 "relation": s.relation,
-                "y": 20 + i * ROW_HEIGHT,
+                "y": str(y),
+                "text_y": str(y + 13),
+                "mid_y": str(y + 8),
                 "x1": x1,
                 "width": max(round(x2 - x1, 1), 3),
                 "x_end": x(top) if s.open_high else x2,
@@ -69,20 +84,30 @@ def range_chart(series: list[ClaimantSeries], figure: Figure | None) -> dict | N
                 "text": _range_text(s),
             }
         )
+        _strings(bars[-1], ["x1", "width", "x_end"])
     height = 20 + len(rows) * ROW_HEIGHT + 30
     band = None
     if figure is not None and figure.lower is not None:
         band_end = x(figure.upper) if figure.upper is not None else x(top)
-        band = {"x": x(figure.lower), "width": max(round(band_end - x(figure.lower), 1), 2)}
+        band = _strings(
+            {
+                "x": x(figure.lower),
+                "width": max(round(band_end - x(figure.lower), 1), 2),
+                "height": height - 32,
+            },
+            ["x", "width", "height"],
+        )
     return {
         "width": WIDTH,
         "height": height,
         "bars": bars,
         "band": band,
-        "axis_y": height - 24,
-        "axis_x1": x(0),
-        "axis_x2": x(top),
-        "ticks": [{"x": x(t), "label": f"{t:,}"} for t in _ticks(top)],
+        "axis_y": str(height - 24),
+        "tick_y": str(height - 19),
+        "tick_label_y": str(height - 6),
+        "axis_x1": _fmt(x(0)),
+        "axis_x2": _fmt(x(top)),
+        "ticks": [{"x": _fmt(x(t)), "label": f"{t:,}"} for t in _ticks(top)],
         "label_x": LABEL_WIDTH - 6,
     }
 
@@ -120,7 +145,11 @@ def timeline_chart(series: list[ClaimantSeries]) -> dict | None:
     for s in shown:
         color, dash = RELATION_STYLE.get(s.relation, ("#555", ""))
         points = [
-            {"x": x(d), "y": y(v), "title": f"{s.claimant_name}: {v:,} as of {d:%d %b %Y}"}
+            {
+                "x": _fmt(x(d)),
+                "y": _fmt(y(v)),
+                "title": f"{s.claimant_name}: {v:,} as of {d:%d %b %Y}",
+            }
             for d, v, _ in s.points
         ]
         out.append(
@@ -137,7 +166,7 @@ def timeline_chart(series: list[ClaimantSeries]) -> dict | None:
     day = datetime.date(first.year, first.month, 1)
     while day <= last:
         if day >= first:
-            month_ticks.append({"x": x(day), "label": f"{day:%b %Y}"})
+            month_ticks.append({"x": _fmt(x(day)), "label": f"{day:%b %Y}"})
         day = datetime.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
     if len(month_ticks) < 2:
         month_ticks = [
@@ -152,9 +181,11 @@ def timeline_chart(series: list[ClaimantSeries]) -> dict | None:
         "lines": out,
         "left_out": [s.claimant_name for s in left_out],
         "x_ticks": month_ticks,
-        "y_ticks": [{"y": y(t), "label": f"{t:,}"} for t in _ticks(top)],
-        "left": left,
-        "right": right,
-        "bottom": bottom_y,
-        "top": top_y,
+        "y_ticks": [{"y": _fmt(y(t)), "label": f"{t:,}"} for t in _ticks(top)],
+        "left": str(left),
+        "label_x": str(left - 4),
+        "right": str(right),
+        "bottom": str(bottom_y),
+        "x_label_y": str(bottom_y + 18),
+        "top": str(top_y),
     }

@@ -136,8 +136,11 @@ def claim_rows(claims, roles=None):
     return rows
 
 
-def paginate(request, queryset):
+def paginate(request, queryset, *, count=None):
+    """A page of claims. ``count``, when the caller knows it, saves the COUNT query."""
     paginator = Paginator(queryset, CLAIMS_PER_PAGE)
+    if count is not None:
+        paginator.count = count  # overrides the cached property
     return paginator.get_page(request.GET.get("page"))
 
 
@@ -295,7 +298,7 @@ def _overview(request, conflict, *, fmt):
             ["party", "category", "lower", "upper", "disputed_claims", "why"],
             rows,
         )
-    flags = sum(len(cr.contradictions) for cr in result.categories.values())
+    flags = sum(cr.contradiction_count for cr in result.categories.values())
     return render(
         request,
         "casualties/overview.html",
@@ -335,7 +338,9 @@ def figure(request, party, category, fmt=None):
         return csv_response(
             f"{subject.slug}-{category.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims)
         )
-    page = paginate(request, claims)
+    # The reconciliation counted the same claims (published, this subject and category, known
+    # by as_of), so the figure's claim count is the table's length: no COUNT query.
+    page = paginate(request, claims, count=fig.claim_count if fig else 0)
     detail = recon.subject_detail(
         subject.conflict_id, category.pk, subject.pk, as_of=as_of,
         category_slug=category.slug, version=version,
@@ -352,7 +357,7 @@ def figure(request, party, category, fmt=None):
         for p, depth in _tree(result.parties, subject.pk)[1:]
     ]
     parent = result.parties.get(subject.parent_id) if subject.parent_id else None
-    contradictions = [c for c in category_result.contradictions if c.subject_id == subject.pk]
+    contradictions = detail.contradictions
     base_url = reverse("casualties:figure", args=[subject.slug, category.slug])
     return render(
         request,

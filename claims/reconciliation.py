@@ -241,6 +241,7 @@ class CategoryResult:
     derived_totals: dict[tuple[int, int | None], list[DerivedTotal]] = field(default_factory=dict)
     subtree_disputed: dict[int, int] = field(default_factory=dict)
     series: dict[int, list[ClaimantSeries]] = field(default_factory=dict)
+    contradiction_count: int = 0
 
     def figure(self, subject_id: int, event_id: int | None = None) -> Figure | None:
         return self.figures.get((subject_id, event_id))
@@ -655,12 +656,13 @@ def reconcile_category(
                 or fig.lower <= ancestor.lower
             ):
                 break
-            over = [cid for cid in fig.deciding if cid not in held_by_subject[subject_id]]
+            # Hold out every counted claim above the whole at once (not one at a time), so
+            # the subject is recomputed once, not once per claim.
             over = [
-                cid
-                for cid in over
-                if (row := _row(by_subject[subject_id], cid)) is not None
-                and row.lower is not None
+                row.id
+                for row in by_subject[subject_id]
+                if row.id not in held_by_subject[subject_id]
+                and _counts_as_floor(row)
                 and row.lower > ancestor.lower
             ]
             if not over:
@@ -738,10 +740,6 @@ def _build_series(result: CategoryResult, rows: list[ClaimRow]) -> None:
         by_key.items(), key=lambda kv: (kv[0], kv[1].claimant_name)
     ):
         result.series.setdefault(subject_id, []).append(item)
-
-
-def _row(rows, claim_id):
-    return next((r for r in rows if r.id == claim_id), None)
 
 
 def _name(parties, pid):
@@ -954,6 +952,7 @@ class SubjectDetail:
 
     roles: dict[int, tuple[str, str]]
     series: list[ClaimantSeries]
+    contradictions: list[Contradiction] = field(default_factory=list)
 
 
 def _base_key(conflict_id, as_of, category_slug, version) -> str:
@@ -974,10 +973,14 @@ def _compute_and_store(conflict_id, as_of, category_slug, version):
     entries = {}
     events = defaultdict(list)
     for category_id, cr in result.categories.items():
+        flags = defaultdict(list)
+        for contradiction in cr.contradictions:
+            flags[contradiction.subject_id].append(contradiction)
         for subject_id, roles in cr.roles_by_subject.items():
             entries[f"{base}:s:{category_id}:{subject_id}"] = SubjectDetail(
-                roles, cr.series.get(subject_id, [])
+                roles, cr.series.get(subject_id, []), flags.get(subject_id, [])
             )
+        cr.contradiction_count, cr.contradictions = len(cr.contradictions), []
         for (_, event_id), fig in cr.figures.items():
             if event_id is not None:
                 events[event_id].append(fig)
@@ -997,7 +1000,7 @@ def reconcile(conflict_id, *, as_of=None, category_slug=None, version=None) -> C
     The cache key holds the conflict, the day (for "as known on"), the category and the
     ``cache_version`` token; a write anywhere that feeds the figures changes the token, so the
     next read computes afresh and old entries simply expire. The result carries no per-claim
-    roles, chart series or event figures: ask ``subject_detail`` and ``event_figures``.
+    roles, chart series, flags or event figures: ask ``subject_detail`` and ``event_figures``.
     """
     version = version or cache_version()
     result = cache.get(_base_key(conflict_id, as_of, category_slug, version))
