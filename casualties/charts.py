@@ -12,7 +12,8 @@ from claims.reconciliation import ClaimantSeries, Figure
 WIDTH = 640
 LABEL_WIDTH = 170
 ROW_HEIGHT = 26
-MAX_TIMELINE_SERIES = 12
+MAX_TIMELINE_SERIES = 10
+MAX_POINTS = 40  # per line; a longer series keeps evenly spaced points and its last
 RELATION_STYLE = {
     # Colour and a dash pattern, so the relation reads without colour too.
     "self": ("#1f5fa8", ""),
@@ -144,13 +145,17 @@ def timeline_chart(series: list[ClaimantSeries]) -> dict | None:
     out = []
     for s in shown:
         color, dash = RELATION_STYLE.get(s.relation, ("#555", ""))
+        kept = s.points
+        if len(kept) > MAX_POINTS:
+            step = len(kept) / (MAX_POINTS - 1)
+            kept = [kept[round(i * step)] for i in range(MAX_POINTS - 1)] + [kept[-1]]
         points = [
             {
                 "x": _fmt(x(d)),
                 "y": _fmt(y(v)),
                 "title": f"{s.claimant_name}: {v:,} as of {d:%d %b %Y}",
             }
-            for d, v, _ in s.points
+            for d, v, _ in kept
         ]
         out.append(
             {

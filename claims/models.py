@@ -291,6 +291,13 @@ class Claim(models.Model):
                 fields=["status", "subject", "category", "claimant"],
                 name="claims_claim_reconcile_idx",
             ),
+            # A figure page lists one subject and category's published claims in this order,
+            # a page at a time: the index hands them over already sorted.
+            models.Index(
+                fields=["subject", "category", "as_of", "period_start", "stated_on", "id"],
+                condition=Q(status="published"),
+                name="claims_claim_figure_page_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
