@@ -292,3 +292,82 @@ class TestAsOfAndCaching:
         claim_update(claim=claim, user=None, reason="correction", figure_text="120")
         fig = reconcile(world.conflict.pk).categories[world.killed.pk].figure(world.alpha.pk)
         assert fig.lower == 120
+
+
+# --- the seed article's figures (fixtures/default.json) ------------------------------------
+
+
+@pytest.fixture
+def seed(db):
+    """The default data, reconciled; skipped while fixtures/default.json is still empty."""
+    from django.core.management import call_command
+
+    from casualties.models import Conflict
+
+    call_command("load_default_data", verbosity=0)
+    conflict = Conflict.objects.filter(slug="second-nagorno-karabakh-war").first()
+    if conflict is None:
+        pytest.skip("fixtures/default.json holds no default data yet")
+    s = type("Seed", (), {})()
+    s.result = compute(conflict.pk)
+    s.party = {p.slug: p for p in Party.objects.all()}
+
+    def claim(claimant, text, category=None):
+        qs = Claim.objects.published().filter(claimant__slug=claimant, figure_text=text)
+        if category:
+            qs = qs.filter(category__slug=category)
+        return qs.get()
+
+    def figure(party, category):
+        cat = next(r for r in s.result.categories.values() if r.category.slug == category)
+        return cat.figure(s.party[party].pk), cat
+
+    s.claim, s.figure = claim, figure
+    return s
+
+
+def test_seed_armenian_military_killed_reconciles_from_the_official_figure(seed):
+    official = seed.claim("armenian-authorities", "3,825")
+    fig, cat = seed.figure("armenia-and-artsakh", "military-killed")
+    assert fig.lower == 3825 and official.pk in fig.deciding
+
+
+def test_seed_armenian_military_missing_is_187(seed):
+    fig, _ = seed.figure("armenia-and-artsakh", "military-missing")
+    assert fig.lower == 187
+
+
+def test_seed_14000_is_flagged_and_held_out(seed):
+    outlier = seed.claim("armenian-authorities", "14.000")
+    fig, cat = seed.figure("armenia-and-artsakh", "military-killed")
+    assert cat.roles[outlier.pk][0] == Role.HELD_OUT
+    assert any(outlier.pk in c.claim_ids for c in cat.contradictions)
+
+
+def test_seed_7000_is_flagged_and_not_used(seed):
+    child = seed.claim("armenian-authorities", "7000")
+    fig, cat = seed.figure("armenia-and-artsakh", "military-killed")
+    assert child.pk not in fig.deciding
+    assert any(
+        child.pk in c.claim_ids and c.kind == "child_above_parent" for c in cat.contradictions
+    )
+
+
+def test_seed_civilian_deaths_on_both_sides_total_at_least_185(seed):
+    [total] = [t for cat, t, _ in seed.result.totals() if cat.slug == "civilians-killed"]
+    assert total >= 185
+
+
+def test_seed_100_azerbaijani_civilians_supersedes_91(seed):
+    early = seed.claim("azerbaijani-prosecutor-general", "91", "civilians-killed")
+    late = seed.claim("azerbaijani-prosecutor-general", "100", "civilians-killed")
+    _, cat = seed.figure("azerbaijan", "civilians-killed")
+    assert cat.roles[early.pk][0] == Role.SUPERSEDED
+    assert cat.roles[late.pk][0] in (Role.FLOOR, Role.COUNTED)
+
+
+def test_seed_7630_stays_a_disputed_figure(seed):
+    claim = Claim.objects.published().get(figure_text="7,630")
+    cat = seed.result.categories[claim.category_id]
+    assert cat.roles[claim.pk][0] == Role.DISPUTED
+    assert all(claim.pk not in f.deciding for f in cat.figures.values())
