@@ -274,7 +274,12 @@ def _overview(request, conflict, *, fmt):
         if tables:
             side_groups.append({"side": side, "tables": tables})
     totals = [
-        {"category": cat, "total": total, "parts": parts} for cat, total, parts in result.totals()
+        {
+            "category": cat,
+            "total": total,
+            "parts": [(result.parties[f.subject_id].name, f.lower) for f in parts],
+        }
+        for cat, total, parts in result.totals()
     ]
     if fmt == "csv":
         rows = [

@@ -43,8 +43,10 @@ def test_overview_links_to_a_figure_page_with_its_chart_drawn(live_server, page,
     make_claim(figure_text="at least 2,000", claimant=world.ngo)
     make_claim(figure_text="14.000", as_of=None, stated_on=None)
 
+    OUTPUT.mkdir(exist_ok=True)
     page.goto(live_server.url + "/")
     assert page.locator("h1").inner_text() == "Test war"
+    page.screenshot(path=str(OUTPUT / "overview.png"), full_page=True)
     page.get_by_role("link", name="at least 3,825").first.click()
     page.wait_for_url("**/parties/alpha/military-killed/")
 
@@ -61,6 +63,5 @@ def test_overview_links_to_a_figure_page_with_its_chart_drawn(live_server, page,
     # The page fits a phone's width: nothing but the claims table scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-    OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "figure-page.png"), full_page=True)
     assert (OUTPUT / "figure-page.png").stat().st_size > 1000
