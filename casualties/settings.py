@@ -151,6 +151,6 @@ CACHES = {
         "LOCATION": os.environ.get("CACHE_LOCATION", "casualty-ledger"),
         "TIMEOUT": 300,
         # A reconciliation is cached in pieces (one per subject and category, one per event).
-        "OPTIONS": {"MAX_ENTRIES": 20000},
+        "OPTIONS": {"MAX_ENTRIES": 5000},
     }
 }

@@ -262,7 +262,7 @@ def test_claim_page_query_counts(client, ledger, django_assert_num_queries):
     with django_assert_num_queries(7):
         client.get(url)
     with django_assert_num_queries(3):
-        client.get(url + "?x=1")
+        client.get(url + "?page=1")
 
 
 @pytest.mark.django_db
@@ -286,3 +286,26 @@ def test_a_write_refreshes_cached_pages(client, ledger):
     assert b"at least 3,825" in client.get(url).content
     claim_update(claim=ledger.official, user=None, reason="MoD update", figure_text="3,900")
     assert b"at least 3,900" in client.get(url).content
+
+
+@pytest.mark.django_db
+def test_made_up_parameters_share_one_cached_page(client, ledger, django_assert_num_queries):
+    url = reverse("casualties:figure", args=["alpha", "military-killed"])
+    client.get(url + "?utm=1")
+    with django_assert_num_queries(1):  # the data version only
+        client.get(url + "?utm=2&x=y")
+
+
+@pytest.mark.django_db
+def test_a_page_with_a_bad_date_is_not_cached(client, ledger):
+    url = reverse("casualties:figure", args=["alpha", "military-killed"])
+    client.get(url + "?as_of=first")
+    assert "“second”" in client.get(url + "?as_of=second").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_future_as_of_is_ignored_with_a_message(client, ledger):
+    url = reverse("casualties:figure", args=["alpha", "military-killed"])
+    response = client.get(url + "?as_of=2999-01-01")
+    assert b"is in the future; showing what is known today" in response.content
+    assert b"at least 3,825" in response.content
