@@ -117,6 +117,7 @@ class ClaimRow:
     stated_on: datetime.date | None
     accepted: bool = False
     assessment: str = "not_assessed"
+    place_id: int | None = None
 
     @property
     def value(self) -> int | None:
@@ -435,8 +436,23 @@ class _Group:
                 )
             else:
                 live.append(row)
-        cumulative = [r for r in live if r.scope == CUMULATIVE and r.event_id == self.event_id]
-        periods = [r for r in live if r.scope == PERIOD and r.event_id == self.event_id]
+        # For the whole war, a cumulative claim about one place ("32 killed in Ganja") is a
+        # part of the war, like a period: a floor only, never superseding the whole-war count.
+        in_place = self.event_id is None
+        cumulative = [
+            r
+            for r in live
+            if r.scope == CUMULATIVE
+            and r.event_id == self.event_id
+            and not (in_place and r.place_id is not None)
+        ]
+        parts = [
+            r
+            for r in live
+            if r.event_id == self.event_id
+            and (r.scope == PERIOD or (in_place and r.place_id is not None))
+        ]
+        periods = [r for r in parts if r.scope == PERIOD]
         standing = self.supersede(cumulative)
 
         candidates: list[tuple[int, tuple[int, ...], str]] = []  # (value, claim ids, why)
@@ -461,13 +477,13 @@ class _Group:
                 self.roles.setdefault(row.id, (Role.ESTIMATE, ""))
             else:
                 self.roles.setdefault(row.id, (Role.NO_BOUND, ""))
-        for row in periods:
+        for row in parts:
             if not _is_counted(row):
                 self.roles[row.id] = (Role.DISPUTED, "adversary claim")
                 figure.disputed += 1
             elif _counts_as_floor(row):
                 candidates.append(
-                    (row.lower, (row.id,), lambda row=row: f"{row.figure_text} for {_period(row)}")
+                    (row.lower, (row.id,), lambda row=row: f"{row.figure_text} for {_part(row)}")
                 )
                 self.roles[row.id] = (Role.PART, "a part of the war is a floor for all of it")
             else:
@@ -561,6 +577,12 @@ class _Group:
         return figure, derived
 
 
+def _part(row: ClaimRow) -> str:
+    if row.scope == PERIOD:
+        return _period(row)
+    return f"one place, by {row.claimant_name}"
+
+
 def _period(row: ClaimRow) -> str:
     if row.period_start == row.period_end:
         return f"{row.period_start:%d %b %Y}"
@@ -633,10 +655,16 @@ def reconcile_category(
         group = _Group(subject_id, category.id, None, war_rows, roles, contradictions)
         fig, derived = group.compute(part_floors=part_floors, record_count=records, held=held)
         # Event claims count in the subject's totals of claims and disputes too.
+        event_disputed = sum(f.disputed for f, _ in event_figures.values())
         for event_fig, _ in event_figures.values():
             fig.claim_count += event_fig.claim_count
             fig.disputed += event_fig.disputed
             fig.held_out += event_fig.held_out
+        if event_disputed:
+            fig.rule += (
+                f" {_plural(event_disputed, 'adversary claim')} about single events shown as "
+                "disputed, not counted."
+            )
         return fig, derived, event_figures, roles, contradictions
 
     computed = {}
@@ -893,6 +921,7 @@ def load_rows(conflict_id, *, category_ids=None, as_of=None) -> list[ClaimRow]:
         "id", "external_id", "claimant_id", "claimant__name", "claimant__slug", "relation_sql",
         "subject_id", "category_id", "event_id", "figure_text", "lower", "upper", "qualifier",
         "scope", "as_of", "period_start", "period_end", "stated_on", "accepted", "assessment",
+        "place_id",
     ]  # fmt: skip
     return [ClaimRow(*values) for values in qs.order_by().values_list(*fields)]
 

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from casualties.history import change_context
-from casualties.models import CasualtyRecord, Party
+from casualties.models import CasualtyRecord, Party, Place
 from claims.models import Claim
 from claims.reconciliation import (
     ClaimRow,
@@ -371,3 +371,13 @@ def test_seed_7630_stays_a_disputed_figure(seed):
     cat = seed.result.categories[claim.category_id]
     assert cat.roles[claim.pk][0] == Role.DISPUTED
     assert all(claim.pk not in f.deciding for f in cat.figures.values())
+
+
+@pytest.mark.django_db
+def test_a_claim_about_one_place_is_a_floor_not_an_upper_bound(world, make_claim):
+    with change_context(user=None, reason="test setup"):
+        ganja = Place.objects.create(slug="ganja", name="Ganja")
+    make_claim(figure_text="20", as_of=None, stated_on=None)
+    make_claim(figure_text="32", claimant=world.ngo, place=ganja, as_of=None)
+    fig = figure_of(world)
+    assert (fig.lower, fig.upper) == (32, None)
