@@ -227,7 +227,7 @@ def figure_cell(result, party, category_result, *, as_of=None):
 
 
 def _categories(result):
-    return sorted(result.categories.values(), key=lambda r: (r.category.position, r.category.name))
+    return sorted(result.categories.values(), key=lambda r: r.category.sort_key)
 
 
 def _tree(parties, root_id):
@@ -290,7 +290,14 @@ def _overview(request, conflict, *, fmt):
                 if (f := cr.figure(root.id)) is not None and (f.has_figure or f.disputed)
             ]
             if cells:
-                tables.append({"party": root, "cells": cells})
+                tables.append(
+                    {
+                        "party": root,
+                        "cells": [c for c in cells if c["figure"].has_figure],
+                        # Kinds of loss with adversary claims only: folded away below.
+                        "disputed_only": [c for c in cells if not c["figure"].has_figure],
+                    }
+                )
         if tables:
             side_groups.append({"side": side, "tables": tables})
     totals = [
@@ -313,7 +320,7 @@ def _overview(request, conflict, *, fmt):
             ]
             for group in side_groups
             for table in group["tables"]
-            for cell in table["cells"]
+            for cell in table["cells"] + table["disputed_only"]
         ]
         rows += [
             ["all parties", t["category"].name, t["total"], "", "", "sum of floors"] for t in totals
@@ -353,7 +360,14 @@ def figure(request, party, category, fmt=None):
         subject.conflict_id, as_of=as_of, category_slug=category.slug, version=version
     )
     category_result = result.categories.get(category.pk) or recon.CategoryResult(
-        recon.CategoryRow(category.pk, category.slug, category.name, category.unit)
+        recon.CategoryRow(
+            category.pk,
+            category.slug,
+            category.name,
+            category.unit,
+            category.position,
+            category.kind,
+        )  # fmt: skip
     )
     fig = category_result.figure(subject.pk)
     claims = published_claims().filter(subject=subject, category=category)

@@ -145,6 +145,14 @@ class CategoryRow:
     name: str
     unit: str
     position: int = 0
+    kind: str = ""
+
+    # People before equipment before money, then the editors' order.
+    KIND_ORDER = {"personnel": 0, "civilian": 1, "equipment": 2, "economic": 3}
+
+    @property
+    def sort_key(self):
+        return (self.KIND_ORDER.get(self.kind, 9), self.position, self.name)
 
 
 @dataclass
@@ -270,7 +278,7 @@ class ConflictResult:
 
 
 def _category_order(result: CategoryResult):
-    return (result.category.position, result.category.name)
+    return result.category.sort_key
 
 
 def _plural(n: int, word: str) -> str:
@@ -528,11 +536,14 @@ class _Group:
             texts = [c[2]() if callable(c[2]) else c[2] for c in winners]
             figure.derived = all(t.startswith("derived") for t in texts)
             figure.basis = "claims" if any(c[1] for c in winners) else "records"
-            reasons.append(
-                f"The floor is {top:,}, the highest of {_plural(len(candidates), 'floor')}: "
-                + "; ".join(texts)
-                + "."
-            )
+            reason = f"The floor is {top:,} ({'; '.join(texts)})"
+            others = [c for c in candidates if c[0] != top]
+            if others:
+                others.sort(key=lambda c: -c[0])
+                shown = [c[2]() if callable(c[2]) else c[2] for c in others[:3]]
+                more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+                reason += f", the highest floor; below it: {'; '.join(shown)}{more}"
+            reasons.append(reason + ".")
             for value, ids, _ in candidates:
                 for claim_id in ids:
                     role = Role.FLOOR if value == top else None
@@ -955,8 +966,8 @@ def compute(conflict_id, *, as_of=None, category_slugs=None) -> ConflictResult:
     from casualties.models import Category
 
     cats = [
-        CategoryRow(c["id"], c["slug"], c["name"], c["unit"], c["position"])
-        for c in Category.objects.values("id", "slug", "name", "unit", "position")
+        CategoryRow(c["id"], c["slug"], c["name"], c["unit"], c["position"], c["kind"])
+        for c in Category.objects.values("id", "slug", "name", "unit", "position", "kind")
         if category_slugs is None or c["slug"] in category_slugs
     ]
     parties = load_parties(conflict_id)
