@@ -665,6 +665,14 @@ def reconcile_category(
         records = sum(record_counts.get(p, 0) for p in subtree(subject_id))
         group = _Group(subject_id, category.id, None, war_rows, roles, contradictions)
         fig, derived = group.compute(part_floors=part_floors, record_count=records, held=held)
+        # An event's deciding claims set that event's figure, not the war's (unless they do).
+        for event_fig, _ in event_figures.values():
+            for claim_id in event_fig.deciding:
+                if claim_id not in fig.deciding and roles[claim_id][0] in (Role.FLOOR, Role.UPPER):
+                    roles[claim_id] = (
+                        Role.PART,
+                        f"sets the figure of its event ({event_fig.as_text()}), a floor for the war",
+                    )
         # Event claims count in the subject's totals of claims and disputes too.
         event_disputed = sum(f.disputed for f, _ in event_figures.values())
         for event_fig, _ in event_figures.values():

@@ -381,3 +381,15 @@ def test_a_claim_about_one_place_is_a_floor_not_an_upper_bound(world, make_claim
     make_claim(figure_text="32", claimant=world.ngo, place=ganja, as_of=None)
     fig = figure_of(world)
     assert (fig.lower, fig.upper) == (32, None)
+
+
+@pytest.mark.django_db
+def test_an_event_claim_below_the_war_floor_is_a_part_not_the_floor(world, make_claim):
+    with change_context(user=None, reason="test setup"):
+        event = world.conflict.events.create(
+            name="Attack", slug="attack", start_date=D(2020, 10, 28)
+        )
+    make_claim(figure_text="100")
+    part = make_claim(figure_text="around 26", event=event)
+    assert role_of(world, part) == Role.PART
+    assert figure_of(world, event=event).deciding == (part.pk,)
