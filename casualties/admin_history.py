@@ -8,6 +8,7 @@ reason: the form asks for one, and ``casualties.history`` refuses the write othe
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
+from django.db import models
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -51,6 +52,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
     form = ReasonForm
     history_list_per_page = 50
     change_list_template = "admin/change_list_with_deleted.html"
+    # A link typed without a scheme is taken as https (Django 6's default), then validated.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = [delete_selected_with_reason]
     delete_confirmation_template = "admin/delete_confirmation_with_reason.html"
     delete_selected_confirmation_template = "admin/delete_selected_confirmation_with_reason.html"
