@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from casualties.history import change_context
-from casualties.models import Category, Conflict, Event, Party
-from claims.models import Claim, Relation, Source, derive_relation
+from casualties.models import Category, Conflict, Event, Party, Place, PlaceName
+from claims.models import Claim, ClaimSource, Relation, Source, derive_relation
 
 REASON = "test"
 
@@ -216,3 +216,29 @@ def test_third_country_reporting_its_own_losses_is_a_self_report(world, make_cla
     made = make_claim(claimant=world.ngo, subject=world.neutral)
     assert made.relation == Relation.SELF
     assert Claim.objects.with_relation().get(pk=made.pk).relation_sql == Relation.SELF
+
+
+def test_a_source_is_cited_once_per_claim(world, make_claim):
+    made = make_claim()  # cites world.source already
+    bad = ClaimSource(claim=made, source=world.source)
+    assert "Cited source with this Claim and Source already exists." in messages_of(bad)
+    refused_by_database(bad)
+
+
+def test_a_place_name_is_unique_per_language(world):
+    with change_context(user=None, reason=REASON):
+        place = Place.objects.create(slug="shusha", name="Shushi / Shusha", is_contested=True)
+        PlaceName.objects.create(place=place, name="Shusha", language="en")
+    bad = PlaceName(place=place, name="Shusha", language="en")
+    assert any("already exists" in m for m in messages_of(bad))
+    refused_by_database(bad)
+
+
+def test_a_party_cannot_be_its_own_parent(world):
+    world.alpha.parent_id = world.alpha.pk
+    refused_by_database(world.alpha)
+
+
+def test_a_party_cannot_be_inside_its_own_child(world):
+    world.alpha.parent = world.alpha_army
+    assert "A party cannot be inside itself." in messages_of(world.alpha)
