@@ -166,6 +166,20 @@ def test_history_page_shows_a_readable_diff(client_as_admin, make_claim):
     assert "250" in body and "100" in body
 
 
+def test_history_diff_shows_choice_labels_and_empty_values(client_as_admin, make_claim):
+    claim = make_claim(figure_text="100")
+    client_as_admin.post(
+        change_url(claim),
+        form_data(claim, figure_text="more than 700", lower="", upper="", qualifier="",
+                  change_reason="update"),
+    )  # fmt: skip
+    body = client_as_admin.get(
+        reverse("admin:claims_claim_history", args=[claim.pk])
+    ).content.decode()
+    assert "more than" in body and "more_than" not in body
+    assert "(empty)" in body
+
+
 def test_an_old_revision_can_be_restored(client_as_admin, make_claim, admin_user):
     claim = make_claim(figure_text="100")
     first = claim.history.earliest()
