@@ -8,10 +8,12 @@ reason: the form asks for one, and ``casualties.history`` refuses the write othe
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
+from django.db import models
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from casualties.history import change_context
 
@@ -47,13 +49,29 @@ def delete_selected_with_reason(modeladmin, request, queryset):
     return delete_selected(modeladmin, request, queryset)
 
 
+class ReadableChanges(HistoricalRecordContextHelper):
+    """Diffs that read like the form: choice labels, and "(empty)" rather than None or ""."""
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        field = self.model._meta.get_field(change.field)
+        if field.choices and not isinstance(value, list):
+            value = dict(field.flatchoices).get(value, value)
+        return "(empty)" if value in (None, "") else value
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     form = ReasonForm
     history_list_per_page = 50
     change_list_template = "admin/change_list_with_deleted.html"
+    # A link typed without a scheme is taken as https (Django 6's default), then validated.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = [delete_selected_with_reason]
     delete_confirmation_template = "admin/delete_confirmation_with_reason.html"
     delete_selected_confirmation_template = "admin/delete_selected_confirmation_with_reason.html"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableChanges(self.model, historical_record)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -10,8 +10,9 @@ import contextvars
 from contextlib import contextmanager
 
 from django.db import transaction
+from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import receiver
-from simple_history.signals import pre_create_historical_record
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
 _context: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
     "history_context", default=None
@@ -39,6 +40,25 @@ def current_context():
     return _context.get()
 
 
+def _is_tracked(model) -> bool:
+    return bool(getattr(model._meta, "simple_history_manager_attribute", None))
+
+
+@receiver(pre_save)
+@receiver(pre_delete)
+def refuse_unexplained_write(sender, instance, **kwargs):
+    """Refuse before the database is touched, so a refused write changes nothing."""
+    if (
+        _is_tracked(sender)
+        and _context.get() is None
+        and not getattr(instance, "_change_reason", "")
+    ):
+        raise MissingChangeReason(
+            f"{sender.__name__} {instance.pk} would be written without a change reason; "
+            "use a service or change_context()."
+        )
+
+
 @receiver(pre_create_historical_record)
 def require_change_reason(sender, instance, history_instance, **kwargs):
     context = _context.get()
@@ -55,13 +75,17 @@ def require_change_reason(sender, instance, history_instance, **kwargs):
         )
 
 
+@receiver(post_create_historical_record)
+def forget_change_reason(sender, instance, history_instance, **kwargs):
+    # A reason explains one write: an object saved again later must be given a new one.
+    instance.__dict__.pop("_change_reason", None)
+
+
 def save_with_history(instance, *, user, reason: str, validate: bool = True):
     """Validate and save one object, recording ``user`` and ``reason`` in its history row."""
     if validate:
         instance.full_clean()
     with change_context(user=user, reason=reason):
-        instance._history_user = user
-        instance._change_reason = reason
         instance.save()
     return instance
 
@@ -70,6 +94,4 @@ def save_with_history(instance, *, user, reason: str, validate: bool = True):
 def delete_with_history(instance, *, user, reason: str):
     """Delete one object; its history keeps a '-' row with who and why, so it can be restored."""
     with change_context(user=user, reason=reason):
-        instance._history_user = user
-        instance._change_reason = reason
         instance.delete()

@@ -1,5 +1,6 @@
 """The war's world: conflicts, sides, parties, places, events, categories and named records."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -11,6 +12,16 @@ class NaturalKeyManager(models.Manager):
 
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
+
+
+def refuse_cycles(obj, message):
+    """A tree node may not be its own ancestor (the constraint only catches itself as parent)."""
+    seen, node = {obj.pk}, obj.parent
+    while node is not None:
+        if node.pk in seen:
+            raise ValidationError({"parent": message})
+        seen.add(node.pk)
+        node = node.parent
 
 
 class Conflict(models.Model):
@@ -112,6 +123,9 @@ class Party(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+    def clean(self):
+        refuse_cycles(self, "A party cannot be inside itself.")
 
 
 class Place(models.Model):
@@ -281,6 +295,9 @@ class Category(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+    def clean(self):
+        refuse_cycles(self, "A category cannot be inside itself.")
 
 
 class CasualtyRecord(models.Model):

@@ -2,7 +2,9 @@
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Left
+from django.db.models.lookups import Exact
 
 _url_validator = URLValidator(schemes=["http", "https"])
 
@@ -24,9 +26,12 @@ def validate_http_url(value: str) -> None:
 
 
 def HTTP_URL_Q(field: str) -> Q:  # noqa: N802  (reads like the constraint it builds)
-    """The database half of ``validate_http_url``: empty, or an http(s) scheme."""
+    """The database half of ``validate_http_url``: empty, or an http(s) scheme.
+
+    Compares a prefix with ``=`` rather than LIKE, which SQLite runs case-insensitively.
+    """
     return (
         Q(**{field: ""})
-        | Q(**{f"{field}__startswith": "http://"})
-        | Q(**{f"{field}__startswith": "https://"})
+        | Q(Exact(Left(field, 7), Value("http://")))
+        | Q(Exact(Left(field, 8), Value("https://")))
     )

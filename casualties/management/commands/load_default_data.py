@@ -3,6 +3,7 @@
 from django.apps import apps
 from django.core.management import BaseCommand, call_command
 from django.db import transaction
+from django.db.models import Max
 
 from casualties.history import change_context
 from casualties.models import Conflict
@@ -33,15 +34,25 @@ class Command(BaseCommand):
             before = {
                 m: set(m._default_manager.values_list("pk", flat=True)) for m in tracked_models()
             }
+            last_history = {
+                m: m.history.aggregate(last=Max("history_id"))["last"] or 0
+                for m in tracked_models()
+            }
             # loaddata saves with raw=True, which simple-history does not record; the rows
             # it added get their "+" history rows below, in bulk, with this command's reason.
             call_command("loaddata", *fixtures, verbosity=0)
             created = 0
             for model in tracked_models():
                 new = model._default_manager.exclude(pk__in=before[model])
-                objs = list(new)
+                # Setting a tracked many-to-many field (a record's sources) did write a "~"
+                # row, with the related ids: that row is the object's creation, so mark it
+                # "+" and do not add a second one without them.
+                during = model.history.filter(history_id__gt=last_history[model])
+                during.update(history_type="+")
+                recorded = set(during.values_list(model._meta.pk.attname, flat=True))
+                objs = [obj for obj in new if obj.pk not in recorded]
                 if objs:
                     model.history.bulk_history_create(objs, default_change_reason=reason)
-                    created += len(objs)
+                created += len(objs) + len(recorded)
         if verbosity:
             self.stdout.write(self.style.SUCCESS(f"Loaded {created} objects, each with history."))
