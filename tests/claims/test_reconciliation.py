@@ -393,3 +393,10 @@ def test_an_event_claim_below_the_war_floor_is_a_part_not_the_floor(world, make_
     part = make_claim(figure_text="around 26", event=event)
     assert role_of(world, part) == Role.PART
     assert figure_of(world, event=event).deciding == (part.pk,)
+
+
+def test_seed_loads_with_its_contradictions_in_the_review_queue(seed):
+    from claims.models import ContradictionFlag
+
+    kinds = sorted(ContradictionFlag.objects.open().values_list("kind", flat=True))
+    assert kinds == ["adversary_far_above", "child_above_parent", "same_claimant"]

@@ -54,5 +54,10 @@ class Command(BaseCommand):
                 if objs:
                     model.history.bulk_history_create(objs, default_change_reason=reason)
                 created += len(objs) + len(recorded)
+            # The reviewers' queue starts with the contradictions of the default data.
+            from claims.services import flags_refresh
+
+            for conflict in Conflict.objects.all():
+                created += flags_refresh(conflict=conflict, user=None, reason=reason)["opened"]
         if verbosity:
             self.stdout.write(self.style.SUCCESS(f"Loaded {created} objects, each with history."))
