@@ -1058,13 +1058,16 @@ def reconcile(conflict_id, *, as_of=None, category_slug=None, version=None) -> C
 
 
 def _piece(conflict_id, as_of, category_slug, version, suffix, default):
-    key = f"{_base_key(conflict_id, as_of, category_slug, version)}:{suffix}"
-    value = cache.get(key)
-    if value is None:
-        # Not computed yet, or evicted: compute the whole scope again (it is deterministic).
-        _, entries = _compute_and_store(conflict_id, as_of, category_slug, version)
-        value = entries.get(key, default)
-    return value
+    base = _base_key(conflict_id, as_of, category_slug, version)
+    key = f"{base}:{suffix}"
+    found = cache.get_many([base, key])
+    if key in found:
+        return found[key]
+    if base in found:
+        return default  # computed, and nothing to say for this subject or event
+    # Not computed yet, or evicted: compute the whole scope again (it is deterministic).
+    _, entries = _compute_and_store(conflict_id, as_of, category_slug, version)
+    return entries.get(key, default)
 
 
 def subject_detail(
