@@ -362,8 +362,9 @@ class _Group:
             kept = []
             if current:
                 smallest = current[0]
-                outliers = [r for r in current if r.value >= smallest.value * CONTRADICTION_RATIO]
-                agree = [r for r in current if r not in outliers]
+                limit = max(smallest.value, 1) * CONTRADICTION_RATIO
+                outliers = [r for r in current[1:] if r.value >= limit]
+                agree = [r for r in current if r.value < limit or r is smallest]
                 stands = agree[-1]
                 for row in outliers:
                     self.roles[row.id] = (
