@@ -143,7 +143,8 @@ LOGGING = {
 }
 
 # Reconciled figures are cached (claims/reconciliation.py says how they are invalidated).
-# Local memory per process by default; CACHE_URL-style backends can replace it later.
+# Local memory per process by default; set CACHE_BACKEND and CACHE_LOCATION to share one
+# cache between processes (e.g. django.core.cache.backends.redis.RedisCache).
 CACHES = {
     "default": {
         "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),

@@ -7,6 +7,7 @@ from django.db.models import Max
 
 from casualties.history import change_context
 from casualties.models import Conflict
+from claims.services import flags_refresh
 
 DEFAULT_FIXTURES = ["fixtures/default.json"]
 
@@ -55,8 +56,6 @@ class Command(BaseCommand):
                     model.history.bulk_history_create(objs, default_change_reason=reason)
                 created += len(objs) + len(recorded)
             # The reviewers' queue starts with the contradictions of the default data.
-            from claims.services import flags_refresh
-
             for conflict in Conflict.objects.all():
                 created += flags_refresh(conflict=conflict, user=None, reason=reason)["opened"]
         if verbosity:
