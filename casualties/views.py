@@ -120,14 +120,6 @@ def http_url(url: str) -> str:
     return url if url.startswith(("http://", "https://")) else ""
 
 
-def scope_text(claim) -> str:
-    if claim.scope == Claim.Scope.PERIOD:
-        if claim.period_start == claim.period_end:
-            return f"on {claim.period_start:%d %b %Y}"
-        return f"{claim.period_start:%d %b %Y} – {claim.period_end:%d %b %Y}"
-    return f"cumulative, as of {claim.as_of:%d %b %Y}" if claim.as_of else "cumulative, undated"
-
-
 def claim_rows(claims, roles=None):
     """What a claims table shows for each claim, computed once here, not in the template."""
     roles = roles or {}
@@ -140,7 +132,7 @@ def claim_rows(claims, roles=None):
                 "relation": c.relation_sql,
                 "relation_label": Relation(c.relation_sql).label,
                 "bounds": recon.format_range(c.lower, c.upper),
-                "scope": scope_text(c),
+                "scope": c.scope_text,
                 "role": recon.Role.LABELS.get(role, ""),
                 "role_code": role,
                 "role_note": note,

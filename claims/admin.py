@@ -185,9 +185,7 @@ class ClaimAdmin(HistoryAdmin):
 
     @admin.display(description="scope", ordering="as_of")
     def scope_display(self, obj):
-        if obj.scope == Claim.Scope.PERIOD:
-            return f"{obj.period_start:%d %b %Y} – {obj.period_end:%d %b %Y}"
-        return f"as of {obj.as_of:%d %b %Y}" if obj.as_of else "cumulative, undated"
+        return obj.scope_text
 
     @admin.display(description="relation")
     def relation_display(self, obj):

@@ -347,6 +347,15 @@ class Claim(models.Model):
     def relation(self):
         return derive_relation(self.claimant.party, self.subject)
 
+    @property
+    def scope_text(self) -> str:
+        """The time scope in words, as the public pages and the admin list show it."""
+        if self.scope == self.Scope.PERIOD:
+            if self.period_start == self.period_end:
+                return f"on {self.period_start:%d %b %Y}"
+            return f"{self.period_start:%d %b %Y} – {self.period_end:%d %b %Y}"
+        return f"cumulative, as of {self.as_of:%d %b %Y}" if self.as_of else "cumulative, undated"
+
     def clean(self):
         errors = {}
         if self.scope == self.Scope.PERIOD:
