@@ -154,7 +154,7 @@ def parse_figure(text: str) -> Figure:
                 # "up to 300 to 400" is still the range 300-400.
                 return Figure(low, high, RANGE, currency=currency)
         return Figure(None, None, UNREADABLE, f"Could not read a number in “{text.strip()[:60]}”.")
-    if value > MAX_VALUE:
+    if value > MAX_VALUE or (qualifier == MORE_THAN and value == MAX_VALUE):
         return Figure(None, None, UNREADABLE, "The figure is too large to store.")
 
     if qualifier == MORE_THAN:

@@ -67,3 +67,32 @@ def test_reconciliation_is_total_deterministic_and_consistent(rows, records):
         assert set(figure.deciding) <= ids
     for contradiction in result.contradictions:
         assert set(contradiction.claim_ids) <= ids
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    claim_rows(),
+    st.dictionaries(st.sampled_from([1, 2, 3]), st.integers(0, 50)),
+    st.sampled_from([1, 2, 3]),
+    st.integers(0, 10**9),
+    st.booleans(),
+)
+def test_a_disputed_adversary_claim_never_moves_the_floor(rows, records, subject, figure, cumul):
+    """Adding an adversary claim no editor accepted may add a flag, never move a floor."""
+    before = reconcile_category(CATEGORY, rows, PARTIES, records)
+    day = START + datetime.timedelta(days=10)
+    disputed = ClaimRow(
+        id=len(rows) + 100, external_id="hostile", claimant_id=9, claimant_name="Enemy",
+        claimant_slug="enemy", relation="adversary", subject_id=subject, category_id=1,
+        event_id=None, figure_text=str(figure), lower=figure, upper=figure, qualifier="exact",
+        scope="cumulative" if cumul else "period", as_of=day if cumul else None,
+        period_start=None if cumul else day, period_end=None if cumul else day, stated_on=day,
+        accepted=False, assessment="not_assessed", place_id=None,
+    )  # fmt: skip
+    after = reconcile_category(CATEGORY, [*rows, disputed], PARTIES, records)
+    assert after.roles[disputed.id][0] == "disputed"
+    for party_id, figure_before in before.figures.items():
+        figure_after = after.figures.get(party_id)
+        assert figure_after is not None
+        assert figure_after.lower == figure_before.lower
+        assert figure_after.deciding == figure_before.deciding
