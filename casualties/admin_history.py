@@ -8,6 +8,7 @@ reason: the form asks for one, and ``casualties.history`` refuses the write othe
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.db import models
 from django.http import HttpResponseRedirect
@@ -16,6 +17,7 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from casualties.concurrency import VERSION_FIELD
 from casualties.history import change_context
 from claims.validators import validate_http_url
 
@@ -99,7 +101,20 @@ class HistoryAdmin(SimpleHistoryAdmin):
             ]
         return [*fieldsets, ("Why", {"fields": [REASON_FIELD]})]
 
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Restoring a revision writes over the live row: from its current version (the
+        # revision's own version is long gone), or inserts it again if it was deleted.
+        request.restore_live_version = (
+            self.model._base_manager.filter(pk=unquote(object_id))
+            .values_list(VERSION_FIELD, flat=True)
+            .first()
+        )
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def save_model(self, request, obj, form, change):
+        live_version = getattr(request, "restore_live_version", None)
+        if live_version is not None:
+            obj.version = live_version
         reason = form.cleaned_data[REASON_FIELD]
         obj._change_reason = reason
         with change_context(user=request.user, reason=reason):

@@ -132,6 +132,11 @@ STORAGES = {
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = False
 
+# Edit conflicts (casualties/concurrency.py): the version check is django-concurrency's
+# versioned UPDATE; no database triggers, and a stale save raises EditConflict.
+CONCURRENCY_AUTO_CREATE_TRIGGERS = False
+CONCURRENCY_CALLBACK = "casualties.concurrency.raise_edit_conflict"
+
 # Where the admin lives can be moved, e.g. ADMIN_URL=editorial-7f3a/ in production.
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
 
