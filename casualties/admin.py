@@ -11,6 +11,7 @@ from casualties.models import (
     PlaceName,
     Side,
 )
+from claims.admin_import import TableImportMixin
 
 admin.site.site_header = "Casualty Ledger — editorial"
 admin.site.site_title = "Casualty Ledger"
@@ -80,7 +81,8 @@ class CategoryAdmin(HistoryAdmin):
 
 
 @admin.register(CasualtyRecord)
-class CasualtyRecordAdmin(HistoryAdmin):
+class CasualtyRecordAdmin(TableImportMixin, HistoryAdmin):
+    import_kind = "records"
     list_display = ["name", "role", "rank", "party", "outcome", "date", "place"]
     list_select_related = ["party", "place"]
     list_filter = ["conflict", "role", "outcome", "party"]

@@ -6,6 +6,7 @@ from django.utils.html import format_html_join
 
 from casualties.admin_history import HistoryAdmin, ReasonForm
 from casualties.models import Conflict
+from claims.admin_import import TableImportMixin
 from claims.figures import UNREADABLE, parse_figure
 from claims.models import Claim, Claimant, ClaimSource, ContradictionFlag, Relation, Source
 from claims.services import flag_resolve, flags_refresh
@@ -102,7 +103,8 @@ class ClaimForm(ReasonForm):
 
 
 @admin.register(Claim)
-class ClaimAdmin(HistoryAdmin):
+class ClaimAdmin(TableImportMixin, HistoryAdmin):
+    import_kind = "claims"
     form = ClaimForm
     list_display = [
         "external_id",
