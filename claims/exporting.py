@@ -12,13 +12,13 @@ in every format; the import undoes it.
 
 import datetime
 import json
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import models
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from claims.tabular import escape_formula
 
@@ -148,14 +148,24 @@ def json_value(value):
     return cell_text(value)
 
 
+# XLSX text is XML: a CR reads back as LF and other control characters are not allowed at all.
+# OOXML writes them as _xHHHH_ (Excel does, and reads them back), and a literal "_xHHHH_" as
+# "_x005F_xHHHH_"; ``openpyxl.utils.escape.unescape`` undoes both.
+_OOXML_LITERAL = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_OOXML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]")
+
+
 def xlsx_value(value):
     """Whole numbers as numbers; everything else as the CSV text (dates as ISO text, so they
-    read back the same whatever the spreadsheet's locale). XLSX cannot hold control characters
-    other than tab, LF and CR: those are dropped."""
+    read back the same whatever the spreadsheet's locale), control characters OOXML-escaped."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     text = cell_text(value)
-    return ILLEGAL_CHARACTERS_RE.sub("", text) if text else None
+    if not text:
+        return None
+    if "_x" in text:
+        text = _OOXML_LITERAL.sub(r"_x005F_\1", text)
+    return _OOXML_CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 
 
 # --- writers ---------------------------------------------------------------------------------
