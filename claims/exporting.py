@@ -10,8 +10,10 @@ Text cells a spreadsheet would run as a formula are escaped (``claims.tabular.es
 in every format; the import undoes it.
 """
 
+import csv
 import datetime
 import json
+import operator
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from django.db import models
 from openpyxl import Workbook
 
-from claims.tabular import escape_formula
+from claims.tabular import FORMULA_TRIGGERS, escape_formula
 
 CHUNK = 2000
 FORMATS = {
@@ -32,10 +34,12 @@ FORMATS = {
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a file: its header and the ORM path of its value (joins for slugs)."""
+    """One column of a file: its header, the ORM path of its value (joins for slugs) and its
+    kind (text, choice, fk, int, date, bool), which says how a value is written."""
 
     name: str
     path: str
+    kind: str = "text"
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class ManyColumn:
     parent: str
     paths: tuple[str, ...]
     render: Callable[[list[tuple]], str]
+    kind: str = "many"
 
 
 @dataclass(frozen=True)
@@ -91,61 +96,86 @@ def _attach(stream: Iterator[list], related: Iterator[tuple]) -> Iterator[list]:
         yield item
 
 
-def rows(table: Table, queryset: models.QuerySet, *, public: bool = False) -> Iterator[list]:
+def rows(table: Table, queryset: models.QuerySet, *, public: bool = False) -> Iterator[tuple]:
     """The values of each exported row, in column order, as Python values (not yet text).
 
     Queries: one for the rows, and one per many-valued column (all streamed in chunks).
     """
     columns = table.visible(public=public)
-    plain = [c for c in columns if isinstance(c, Column)]
+    plain = [c for c in columns if not isinstance(c, ManyColumn)]
+    many = [c for c in columns if isinstance(c, ManyColumn)]
     queryset = queryset.order_by("pk")
-    stream = (
-        [row]
-        for row in queryset.values_list("pk", *(c.path for c in plain)).iterator(chunk_size=CHUNK)
-    )
+    values = queryset.values_list("pk", *(c.path for c in plain)).iterator(chunk_size=CHUNK)
+    if not many:
+        for row in values:
+            yield row[1:]
+        return
+    # Where each column's value is in (pk, *plain values, *rendered many values).
+    order = [1 + plain.index(c) if c in plain else 1 + len(plain) + many.index(c) for c in columns]
     ids = queryset.order_by().values("pk")  # the same filter, as a subquery
-    for col in columns:
-        if isinstance(col, ManyColumn):
-            related = (
-                col.model._default_manager.filter(**{f"{col.parent}__in": ids})
-                .order_by(col.parent, "pk")
-                .values_list(col.parent, *col.paths)
-                .iterator(chunk_size=CHUNK)
-            )
-            stream = _attach(stream, related)
+    stream = ([row] for row in values)
+    for col in many:
+        related = (
+            col.model._default_manager.filter(**{f"{col.parent}__in": ids})
+            .order_by(col.parent, "pk")
+            .values_list(col.parent, *col.paths)
+            .iterator(chunk_size=CHUNK)
+        )
+        stream = _attach(stream, related)
+    renders = [c.render for c in many]
+    pick = operator.itemgetter(*order)
     for row, *groups in stream:
-        out, plain_i, groups_i = [], 1, 0
-        for col in columns:
-            if isinstance(col, Column):
-                out.append(row[plain_i])
-                plain_i += 1
-            else:
-                out.append(col.render(groups[groups_i]))
-                groups_i += 1
-        yield out
+        yield pick(
+            row + tuple(render(group) for render, group in zip(renders, groups, strict=True))
+        )
 
 
 # --- cells -----------------------------------------------------------------------------------
+# One converter per column, chosen once by its kind: the loop over 100,000 rows stays a list
+# comprehension of cheap calls.
+
+_TRIGGERS = tuple(FORMULA_TRIGGERS + "'")
+
+
+def text(value):
+    """A text cell, escaped when a spreadsheet would run it (None stays None)."""
+    if value and value.startswith(_TRIGGERS):
+        return escape_formula(value)
+    return value
+
+
+def _same(value):
+    return value
+
+
+def _bool_text(value):
+    return None if value is None else ("true" if value else "false")
+
+
+def _iso(value):
+    return None if value is None else value.isoformat()
+
+
+# csv.writer writes None as "" and numbers and dates with str() (ISO for a date).
+_CSV = {"int": _same, "date": _same, "bool": _bool_text}
+_JSON = {"int": _same, "date": _iso, "bool": _same}
+
+
+def converters(columns, by_kind) -> list[Callable]:
+    return [by_kind.get(c.kind, text) for c in columns]
 
 
 def cell_text(value) -> str:
-    """A value as the text of a CSV cell (and of the JSON and XLSX text cells)."""
+    """Any value as the text of a CSV cell."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime.date | datetime.datetime):
+    if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, int):
         return str(value)
-    return escape_formula(str(value))
-
-
-def json_value(value):
-    """Numbers and booleans stay JSON numbers and booleans; empty values are null."""
-    if value is None or isinstance(value, bool | int):
-        return value
-    return cell_text(value)
+    return text(str(value))
 
 
 # XLSX text is XML: a CR reads back as LF and other control characters are not allowed at all.
@@ -155,17 +185,19 @@ _OOXML_LITERAL = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _OOXML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]")
 
 
-def xlsx_value(value):
-    """Whole numbers as numbers; everything else as the CSV text (dates as ISO text, so they
-    read back the same whatever the spreadsheet's locale), control characters OOXML-escaped."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = cell_text(value)
-    if not text:
+def xlsx_text(value):
+    """A text cell of a workbook: formula-escaped, control characters OOXML-escaped."""
+    if not value:
         return None
-    if "_x" in text:
-        text = _OOXML_LITERAL.sub(r"_x005F_\1", text)
-    return _OOXML_CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    value = text(value)
+    if "_x" in value:
+        value = _OOXML_LITERAL.sub(r"_x005F_\1", value)
+    return _OOXML_CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+
+
+# Whole numbers as numbers, booleans as booleans, dates as ISO text (they read back the same
+# whatever the spreadsheet's locale).
+_XLSX = {"int": _same, "date": _iso, "bool": _same}
 
 
 # --- writers ---------------------------------------------------------------------------------
@@ -178,203 +210,154 @@ class _Echo:
         return value
 
 
-def iter_csv(headers: list[str], values: Iterable[list]) -> Iterator[str]:
-    import csv
-
+def iter_csv(columns, values: Iterable[tuple]) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield writer.writerow(headers)
+    convert = converters(columns, _CSV)
+    yield writer.writerow([c.name for c in columns])
     for row in values:
-        yield writer.writerow([cell_text(v) for v in row])
+        yield writer.writerow([f(v) for f, v in zip(convert, row, strict=True)])
 
 
-def iter_json(headers: list[str], values: Iterable[list]) -> Iterator[str]:
+def iter_json(columns, values: Iterable[tuple]) -> Iterator[str]:
     """A JSON array of objects, one per line, streamed."""
+    names = [c.name for c in columns]
+    convert = converters(columns, _JSON)
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     first = True
     yield "["
     for row in values:
-        item = json.dumps(
-            dict(zip(headers, (json_value(v) for v in row), strict=True)), ensure_ascii=False
-        )
+        item = encode({n: f(v) for n, f, v in zip(names, convert, row, strict=True)})
         yield ("\n" if first else ",\n") + item
         first = False
     yield "\n]\n"
 
 
-def text_lines(headers: list[str], values: Iterable[list], fmt: str) -> Iterator[str]:
+def text_lines(columns, values: Iterable[tuple], fmt: str) -> Iterator[str]:
     """The lines of a CSV or JSON export."""
-    return iter_csv(headers, values) if fmt == "csv" else iter_json(headers, values)
+    return iter_csv(columns, values) if fmt == "csv" else iter_json(columns, values)
 
 
-def write_xlsx(headers: list[str], values: Iterable[list], out, *, title: str = "data") -> None:
+def write_xlsx(columns, values: Iterable[tuple], out, *, title: str = "data") -> None:
     """An XLSX workbook in write-only mode (rows go to a temporary file as they come)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(headers)
+    sheet.append([c.name for c in columns])
+    convert = converters(columns, _XLSX)
+    convert = [xlsx_text if f is text else f for f in convert]
     for row in values:
-        sheet.append([xlsx_value(v) for v in row])
+        sheet.append([f(v) for f, v in zip(convert, row, strict=True)])
     workbook.save(out)
 
 
-def xlsx_file(headers: list[str], values: Iterable[list], *, title: str = "data"):
+def xlsx_file(columns, values: Iterable[tuple], *, title: str = "data"):
     """The workbook in a temporary file, rewound, for a FileResponse or a copy."""
     out = tempfile.TemporaryFile()  # noqa: SIM115 (the FileResponse closes it)
-    write_xlsx(headers, values, out, title=title)
+    write_xlsx(columns, values, out, title=title)
     out.seek(0)
     return out
 
 
 # --- the tables ------------------------------------------------------------------------------
-# PROVISIONAL until claims.resources (the import side) lands: then these are built from its
-# column definitions so the two never disagree.
+# PROVISIONAL until claims.resources (the import side) lands: then the columns come from its
+# column definitions so the two never disagree. Same names, paths, kinds and cell formats.
 
 
-def _joined(values: list[tuple]) -> str:
-    return " | ".join(v[0] if not v[1:] or not v[1] else f"{v[0]} ({v[1]})" for v in values)
+def render_sources(values: list[tuple]) -> str:
+    """(slug,) or (slug, locator) tuples → ``slug (locator); slug``."""
+    return "; ".join(f"{v[0]} ({v[1]})" if len(v) > 1 and v[1] else v[0] for v in values)
+
+
+def render_names(values: list[tuple]) -> str:
+    """(language, name, used_by) tuples → ``hy=Ստեփանակերտ (Armenian usage); az=Xankəndi``."""
+    return "; ".join(
+        f"{lang}={name} ({used})" if used else f"{lang}={name}" for lang, name, used in values
+    )
+
+
+def _provisional_columns():
+    def col(name, kind="text"):
+        return Column(name, f"{name}__slug" if kind == "fk" else name, kind)
+
+    def cols(*specs):
+        return tuple(col(*s) if isinstance(s, tuple) else col(s) for s in specs)
+
+    return {
+        "claims": cols(
+            "external_id", ("conflict", "fk"), ("claimant", "fk"), ("subject", "fk"),
+            ("category", "fk"), "figure_text", ("lower", "int"), ("upper", "int"),
+            ("qualifier", "choice"), ("scope", "choice"), ("as_of", "date"),
+            ("period_start", "date"), ("period_end", "date"), ("stated_on", "date"),
+            ("event", "fk"), ("place", "fk"), "quote", ("status", "choice"),
+            ("assessment", "choice"), "assessment_note", ("accepted", "bool"),
+            "acceptance_reason", "note", ("sources", "many"),
+        ),
+        "records": cols(
+            "external_id", ("conflict", "fk"), "name", "name_transliterated",
+            ("role", "choice"), "rank", "description", ("party", "fk"), ("outcome", "choice"),
+            ("date", "date"), ("place", "fk"), ("event", "fk"), ("sources", "many"),
+        ),
+        "sources": cols(
+            "slug", "title", "publisher", "url", ("published_on", "date"),
+            ("accessed_on", "date"), "archive_url", "language", "note",
+        ),
+        "events": cols(
+            "slug", "name", ("conflict", "fk"), ("start_date", "date"), ("end_date", "date"),
+            ("place", "fk"), "description",
+        ),
+        "parties": cols(
+            "slug", "name", ("conflict", "fk"), ("kind", "choice"), ("parent", "fk"),
+            ("side", "fk"), "description",
+        ),
+        "places": cols(
+            "slug", "name", ("kind", "choice"), ("parent", "fk"), ("is_contested", "bool"),
+            ("names", "many"),
+        ),
+        "categories": cols(
+            "slug", "name", ("parent", "fk"), ("kind", "choice"), ("unit", "choice"),
+            ("outcome", "choice"), ("position", "int"),
+        ),
+        "claimants": cols(
+            "slug", "name", ("kind", "choice"), ("party", "fk"), "description",
+        ),
+    }  # fmt: skip
+
+
+TABLE_NAMES = ("claims", "records", "sources", "events", "parties", "places", "categories",
+               "claimants")  # fmt: skip
+# Columns an export for the public leaves out.
+PRIVATE = {"claims": frozenset({"note"})}
 
 
 def _tables() -> dict[str, Table]:
-    from casualties.models import CasualtyRecord, Category, Event, Party, Place
+    from casualties.models import CasualtyRecord, Category, Event, Party, Place, PlaceName
     from claims.models import Claim, Claimant, ClaimSource, Source
 
-    col = Column
+    models_ = {
+        "claims": Claim, "records": CasualtyRecord, "sources": Source, "events": Event,
+        "parties": Party, "places": Place, "categories": Category, "claimants": Claimant,
+    }  # fmt: skip
+    # How each many-valued column is read: one query, ordered by the exported row's id.
+    many = {
+        ("claims", "sources"): ManyColumn(
+            "sources", ClaimSource, "claim_id", ("source__slug", "locator"), render_sources
+        ),
+        ("records", "sources"): ManyColumn(
+            "sources", CasualtyRecord.sources.through, "casualtyrecord_id", ("source__slug",),
+            render_sources,
+        ),
+        ("places", "names"): ManyColumn(
+            "names", PlaceName, "place_id", ("language", "name", "used_by"), render_names
+        ),
+    }  # fmt: skip
+    columns = _provisional_columns()
     return {
-        "claims": Table(
-            "claims",
-            Claim,
-            (
-                col("external_id", "external_id"),
-                col("conflict", "conflict__slug"),
-                col("claimant", "claimant__slug"),
-                col("subject", "subject__slug"),
-                col("category", "category__slug"),
-                col("figure_text", "figure_text"),
-                col("lower", "lower"),
-                col("upper", "upper"),
-                col("qualifier", "qualifier"),
-                col("scope", "scope"),
-                col("as_of", "as_of"),
-                col("period_start", "period_start"),
-                col("period_end", "period_end"),
-                col("stated_on", "stated_on"),
-                col("event", "event__slug"),
-                col("place", "place__slug"),
-                col("quote", "quote"),
-                col("status", "status"),
-                col("assessment", "assessment"),
-                col("assessment_note", "assessment_note"),
-                col("accepted", "accepted"),
-                col("acceptance_reason", "acceptance_reason"),
-                col("note", "note"),
-                ManyColumn(
-                    "sources", ClaimSource, "claim_id", ("source__slug", "locator"), _joined
-                ),
-            ),  # fmt: skip
-            private=frozenset({"note"}),
-        ),
-        "records": Table(
-            "records",
-            CasualtyRecord,
-            (
-                col("external_id", "external_id"),
-                col("conflict", "conflict__slug"),
-                col("name", "name"),
-                col("name_transliterated", "name_transliterated"),
-                col("role", "role"),
-                col("rank", "rank"),
-                col("description", "description"),
-                col("party", "party__slug"),
-                col("outcome", "outcome"),
-                col("date", "date"),
-                col("place", "place__slug"),
-                col("event", "event__slug"),
-                ManyColumn(
-                    "sources",
-                    CasualtyRecord.sources.through,
-                    "casualtyrecord_id",
-                    ("source__slug",),
-                    _joined,
-                ),
-            ),  # fmt: skip
-        ),
-        "sources": Table(
-            "sources",
-            Source,
-            tuple(
-                col(n, n)
-                for n in (
-                    "slug",
-                    "title",
-                    "publisher",
-                    "url",
-                    "published_on",
-                    "accessed_on",
-                    "archive_url",
-                    "language",
-                    "note",
-                )
-            ),  # fmt: skip
-        ),
-        "events": Table(
-            "events",
-            Event,
-            (
-                col("slug", "slug"),
-                col("name", "name"),
-                col("conflict", "conflict__slug"),
-                col("start_date", "start_date"),
-                col("end_date", "end_date"),
-                col("place", "place__slug"),
-                col("description", "description"),
-            ),  # fmt: skip
-        ),
-        "parties": Table(
-            "parties",
-            Party,
-            (
-                col("slug", "slug"),
-                col("name", "name"),
-                col("conflict", "conflict__slug"),
-                col("kind", "kind"),
-                col("parent", "parent__slug"),
-                col("side", "side__slug"),
-                col("description", "description"),
-            ),  # fmt: skip
-        ),
-        "places": Table(
-            "places",
-            Place,
-            (
-                col("slug", "slug"),
-                col("name", "name"),
-                col("kind", "kind"),
-                col("parent", "parent__slug"),
-                col("is_contested", "is_contested"),
-            ),  # fmt: skip
-        ),
-        "categories": Table(
-            "categories",
-            Category,
-            (
-                col("slug", "slug"),
-                col("name", "name"),
-                col("parent", "parent__slug"),
-                col("kind", "kind"),
-                col("unit", "unit"),
-                col("outcome", "outcome"),
-                col("position", "position"),
-            ),  # fmt: skip
-        ),
-        "claimants": Table(
-            "claimants",
-            Claimant,
-            (
-                col("slug", "slug"),
-                col("name", "name"),
-                col("kind", "kind"),
-                col("party", "party__slug"),
-                col("description", "description"),
-            ),  # fmt: skip
-        ),
+        name: Table(
+            name,
+            models_[name],
+            tuple(many[(name, c.name)] if c.kind == "many" else c for c in columns[name]),
+            PRIVATE.get(name, frozenset()),
+        )
+        for name in TABLE_NAMES
     }
 
 
@@ -382,21 +365,14 @@ _TABLES: dict[str, Table] | None = None
 
 
 def table(name: str) -> Table:
+    """The export of one table: ``claims``, ``records``, ``sources``, ``events``..."""
     global _TABLES
     if _TABLES is None:
         _TABLES = _tables()
     return _TABLES[name]
 
 
-def table_for_model(model) -> Table | None:
-    return next((t for t in (table(n) for n in TABLE_NAMES) if t.model is model), None)
-
-
-TABLE_NAMES = ("claims", "records", "sources", "events", "parties", "places", "categories",
-               "claimants")  # fmt: skip
-
-
-# --- responses -------------------------------------------------------------------------------
+# --- responses and files ---------------------------------------------------------------------
 
 
 def export_response(table_: Table, queryset, fmt: str, *, filename: str, public: bool = False):
@@ -408,26 +384,33 @@ def export_response(table_: Table, queryset, fmt: str, *, filename: str, public:
     from django.http import FileResponse, StreamingHttpResponse
 
     content_type, ext = FORMATS[fmt]
-    headers = table_.headers(public=public)
+    columns = table_.visible(public=public)
     values = rows(table_, queryset, public=public)
     name = f"{filename}.{ext}"
     if fmt == "xlsx":
         return FileResponse(
-            xlsx_file(headers, values, title=table_.name),
+            xlsx_file(columns, values, title=table_.name),
             as_attachment=True,
             filename=name,
             content_type=content_type,
         )
-    lines = text_lines(headers, values, fmt)
+    lines = text_lines(columns, values, fmt)
     response = StreamingHttpResponse((line.encode() for line in lines), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
-def write_rows(headers: list[str], values: Iterable[list], fmt: str, out, *, title: str) -> None:
-    """Write rows in ``fmt`` to a binary file object (the management commands)."""
+def write_export(table_: Table, queryset, fmt: str, out, *, public: bool = False) -> None:
+    """Write the export of ``queryset`` to the binary file ``out`` (the commands)."""
+    columns = table_.visible(public=public)
+    values = rows(table_, queryset, public=public)
+    write_rows(columns, values, fmt, out, title=table_.name)
+
+
+def write_rows(columns, values: Iterable[tuple], fmt: str, out, *, title: str) -> None:
+    """Write rows in ``fmt`` to a binary file object."""
     if fmt == "xlsx":
-        write_xlsx(headers, values, out, title=title)
+        write_xlsx(columns, values, out, title=title)
         return
-    for line in text_lines(headers, values, fmt):
+    for line in text_lines(columns, values, fmt):
         out.write(line.encode())

@@ -48,19 +48,19 @@ class ExportCommand(BaseCommand):
         total = queryset.count()
         self.stderr.write(f"Exporting {total:,} {table.name} as {fmt}…")
         values = self.progress(exporting.rows(table, queryset, public=options["public"]), total)
-        headers = table.headers(public=options["public"])
+        columns = table.visible(public=options["public"])
         try:
             if output:
                 with open(output, "wb") as out:
-                    exporting.write_rows(headers, values, fmt, out, title=table.name)
+                    exporting.write_rows(columns, values, fmt, out, title=table.name)
             elif fmt == "xlsx":
                 # A zip is finished only at its end: build it in a temporary file, copy it out.
                 with tempfile.TemporaryFile() as tmp:
-                    exporting.write_rows(headers, values, fmt, tmp, title=table.name)
+                    exporting.write_rows(columns, values, fmt, tmp, title=table.name)
                     tmp.seek(0)
                     shutil.copyfileobj(tmp, sys.stdout.buffer)
             else:
-                lines = exporting.text_lines(headers, values, fmt)
+                lines = exporting.text_lines(columns, values, fmt)
                 for line in lines:
                     self.stdout.write(line, ending="")
                 self.stdout.flush()

@@ -51,10 +51,7 @@ def parse(fmt: str, content: bytes) -> list[dict]:
 
 def export(name: str, queryset, fmt: str, **kwargs) -> bytes:
     out = io.BytesIO()
-    table = exporting.table(name)
-    exporting.write_rows(
-        table.headers(**kwargs), exporting.rows(table, queryset, **kwargs), fmt, out, title=name
-    )
+    exporting.write_export(exporting.table(name), queryset, fmt, out, **kwargs)
     return out.getvalue()
 
 
@@ -183,7 +180,7 @@ class TestFormats:
         assert [r["external_id"] for r in rows] == [
             c.external_id for c in claims if c is not claims[2]
         ]
-        assert [r["sources"] for r in rows] == ["report", "report | other (p. 2)", "report"]
+        assert [r["sources"] for r in rows] == ["report", "report; other (p. 2)", "report"]
 
 
 class TestQueries:
