@@ -21,6 +21,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.core import checks, signing
 from django.db import models, transaction
 from django.http import HttpResponseRedirect
@@ -42,6 +43,7 @@ from casualties.concurrency import (
     unsign_version,
 )
 from casualties.history import change_context
+from claims.validators import validate_http_url
 
 REASON_FIELD = "change_reason"
 RELOAD = "reload the page and make your change again"
@@ -213,12 +215,20 @@ class ReadableChanges(HistoricalRecordContextHelper):
         return "(empty)" if value in (None, "") else value
 
 
+class HttpURLWidget(AdminURLFieldWidget):
+    """The admin's URL input, whose "Currently:" link is drawn for http(s) URLs only (Django's
+    own also links ftp: values, and values a failed save sends back)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, validator_class=lambda: validate_http_url)
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     form = ReasonForm
     history_list_per_page = 50
     change_list_template = "admin/change_list_with_deleted.html"
     # A link typed without a scheme is taken as https (Django 6's default), then validated.
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https", "widget": HttpURLWidget}}
     actions = [delete_selected_with_reason]
     delete_confirmation_template = "admin/delete_confirmation_with_reason.html"
     delete_selected_confirmation_template = "admin/delete_selected_confirmation_with_reason.html"

@@ -1,0 +1,160 @@
+"""Admin import of claims and casualty records: upload → preview → confirm.
+
+The preview is a dry run of ``claims.importing``: it checks every row and classes it (new,
+changed, unchanged) without writing anything, so it leaves no trace (no rows, no history, no
+admin log entries). Confirming imports the same uploaded file in one transaction; any error
+then (e.g. someone changed a row in between) imports nothing and shows the errors again.
+"""
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from claims.importing import SPECS, import_file
+from claims.tabular import max_bytes
+
+SESSION_KEY = "claims_import_uploads"
+
+
+def _upload_dir() -> Path:
+    folder = Path(getattr(settings, "IMPORT_UPLOAD_DIR", "") or tempfile.gettempdir())
+    folder = folder / "casualty-ledger-imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        help_text="CSV (UTF-8), XLSX or JSON in the columns of docs/import-export.md; "
+        "at most 64 MB and 200,000 rows."
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > max_bytes():
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1_048_576:.1f} MB; the most one import takes is "
+                f"{max_bytes() / 1_048_576:.0f} MB. Split it or use the import command."
+            )
+        return upload
+
+
+class TableImportMixin:
+    """Adds an Import button to a change list (claims or casualty records)."""
+
+    import_kind = ""
+    change_list_template = "admin/change_list_with_import.html"
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="%s_%s_import" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {}
+        if self.has_import_permission(request):
+            info = self.admin_site.name, self.opts.app_label, self.opts.model_name
+            extra["import_url"] = reverse("%s:%s_%s_import" % info)
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def import_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        uploads = request.session.get(SESSION_KEY, {})
+        token = request.POST.get("token", "")
+        if request.method == "POST" and token:
+            if token not in uploads:
+                messages.error(request, "That upload has expired; upload the file again.")
+                return HttpResponseRedirect(request.path)
+            stored, name = uploads[token]
+            if "cancel" in request.POST:
+                self._forget(request, token)
+                return HttpResponseRedirect(request.path)
+            with open(stored, "rb") as f:
+                result = import_file(f, name, kind=self.import_kind, user=request.user)
+            if result.ok:
+                self._forget(request, token)
+                messages.success(
+                    request, f"Imported “{name}”: {result.summary()}. Every row has its history."
+                )
+                return HttpResponseRedirect(
+                    reverse(
+                        "%s:%s_%s_changelist"
+                        % (self.admin_site.name, self.opts.app_label, self.opts.model_name)
+                    )
+                )
+            return self._preview(request, result, token)
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            token = secrets.token_urlsafe(16)
+            stored = _upload_dir() / f"{token}.upload"
+            with open(stored, "wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            uploads[token] = (str(stored), os.path.basename(upload.name))
+            request.session[SESSION_KEY] = uploads
+            with open(stored, "rb") as f:
+                result = import_file(
+                    f, upload.name, kind=self.import_kind, user=request.user, dry_run=True
+                )
+            return self._preview(request, result, token)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Import {self.opts.verbose_name_plural}",
+            "form": form,
+            "columns": [c.name for c in SPECS[self.import_kind].columns],
+            "required": [c.name for c in SPECS[self.import_kind].columns if c.required],
+        }
+        return TemplateResponse(request, "admin/table_import.html", context)
+
+    def _preview(self, request, result, token):
+        label = "name" if self.import_kind == "records" else "figure_text"
+        samples = {
+            which: [
+                {
+                    "row": s["row"],
+                    "id": s["values"].get("external_id", ""),
+                    "label": s["values"].get(label, ""),
+                    "changed": ", ".join(s["changed"]),
+                }
+                for s in result.samples[which]
+            ]
+            for which in ("new", "changed", "unchanged")
+        }
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Import {self.opts.verbose_name_plural}: preview of “{result.file_name}”",
+            "result": result,
+            "samples": samples,
+            "label": label.replace("_", " "),
+            "token": token,
+        }
+        return TemplateResponse(request, "admin/table_import_preview.html", context)
+
+    def _forget(self, request, token):
+        uploads = request.session.get(SESSION_KEY, {})
+        stored, _ = uploads.pop(token, (None, None))
+        request.session[SESSION_KEY] = uploads
+        if stored:
+            Path(stored).unlink(missing_ok=True)

@@ -1,0 +1,727 @@
+"""The fast import of claims and casualty records, with full history.
+
+One import = one file, one user, one reason (``Imported by <user> from “<file>” (admin)``).
+The file is read in chunks of ``CHUNK`` rows, so memory does not grow with the file (only the
+set of row ids seen, to refuse duplicates). For each chunk:
+
+1. every row is validated with the model's rules (column types, choices, slugs of related rows
+   looked up in dicts filled by one query per related table, the figure parser for the bounds,
+   the model's checks and constraints, mirrored in Python) — every error is collected with its
+   row number, column and a plain message;
+2. the rows already in the database are read in one query (and their cited sources in one
+   more), and each row is classed new / changed / unchanged (unchanged rows are not written,
+   so re-importing a file writes nothing and leaves no history);
+3. unless an error has been seen anywhere in the file so far, the chunk is written: new rows
+   with ``COPY`` (PostgreSQL) or ``executemany`` (SQLite) under ids taken from the table's
+   sequence first, changed rows through a staging table and one ``UPDATE … FROM`` (PostgreSQL)
+   or ``executemany`` (SQLite), then their history rows with one ``INSERT … SELECT`` from the
+   rows just written (type ``+`` or ``~``, the user, the time, the reason), and the same for the
+   cited sources (claims) or the history of the sources (records).
+
+All of it runs in one transaction: a file with any error, anywhere, writes nothing. A dry run
+(the admin's preview) only validates and classes rows; it writes nothing at all.
+
+The reconciliation's cache key is the largest history id of each table (``cache_version``):
+the history rows written here move it, so public pages show the imported figures at once.
+"""
+
+import datetime
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.apps import apps
+from django.db import connection, transaction
+from django.utils import timezone
+
+from casualties.models import CasualtyRecord
+from claims.figures import MAX_VALUE, UNREADABLE, parse_figure
+from claims.models import Claim, ClaimSource, Relation, Source, derive_relation, new_external_id
+from claims.resources import CLAIM_COLUMNS, RECORD_COLUMNS, Col, parse_sources
+from claims.tabular import FileError, read_table
+
+CHUNK = 2000
+SAMPLE_ROWS = 50  # rows of each class kept for the preview page
+_ID = re.compile(r"^[-a-zA-Z0-9_]+$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TRUE = {"true", "1", "yes", "y"}
+_FALSE = {"false", "0", "no", "n", ""}
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self):
+        where = f"row {self.row}" if self.row else "file"
+        return (
+            f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        )
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    file_name: str
+    dry_run: bool
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    samples: dict[str, list[dict]] = field(
+        default_factory=lambda: {"new": [], "changed": [], "unchanged": []}
+    )
+    note: str = ""
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def rows(self) -> int:
+        return self.new + self.changed + self.unchanged
+
+    def summary(self) -> str:
+        text = f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged"
+        return text + (f", {len(self.errors)} errors" if self.errors else "")
+
+
+class _Rollback(Exception):
+    pass
+
+
+def import_reason(user, file_name: str, via: str) -> str:
+    who = getattr(user, "get_username", lambda: "")() or "an unknown user"
+    return f"Imported by {who} from “{file_name}” ({via})"
+
+
+# --- what each import writes -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str
+    model: type
+    columns: tuple[Col, ...]
+    many: str  # "citations" (ClaimSource rows with history) or "m2m" (history snapshots)
+
+    @cached_property
+    def by_name(self) -> dict[str, Col]:
+        return {c.name: c for c in self.columns}
+
+    @cached_property
+    def attrs(self) -> list[str]:
+        """Model attributes (``claimant_id`` for a foreign key) the file can set."""
+        return [_attname(self.model, c) for c in self.columns if c.kind != "many"]
+
+
+def _attname(model, col: Col) -> str:
+    return model._meta.get_field(col.attr).attname
+
+
+SPECS = {
+    "claims": Spec("claims", Claim, CLAIM_COLUMNS, "citations"),
+    "records": Spec("records", CasualtyRecord, RECORD_COLUMNS, "m2m"),
+}
+
+
+# --- reading and checking one row ------------------------------------------------------------
+
+
+class _Lookups:
+    """Slug → id of every related table a file refers to: one query per table."""
+
+    def __init__(self, spec: Spec):
+        self.by_model: dict[type, dict[str, int]] = {}
+        for col in spec.columns:
+            if col.fk_model is not None and col.fk_model not in self.by_model:
+                self.by_model[col.fk_model] = dict(
+                    col.fk_model._default_manager.values_list(col.key, "pk")
+                )
+        if spec.kind == "claims":
+            from casualties.models import Party
+            from claims.models import Claimant
+
+            self.claimant_party = dict(Claimant.objects.values_list("pk", "party_id"))
+            self.party_side = dict(Party.objects.values_list("pk", "side_id"))
+
+
+_FIELDS: dict = {}
+
+
+def _field(model, name):
+    key = (model, name)
+    if key not in _FIELDS:
+        _FIELDS[key] = model._meta.get_field(name)
+    return _FIELDS[key]
+
+
+def _convert(spec: Spec, lookups: _Lookups, col: Col, raw: str):
+    """The database value of one cell; raises ValueError with a plain message."""
+    field_ = _field(spec.model, col.attr)
+    if col.kind == "fk":
+        value = raw.strip()
+        if not value:
+            return None
+        try:
+            return lookups.by_model[col.fk_model][value]
+        except KeyError:
+            raise ValueError(
+                f"unknown {col.fk_model._meta.verbose_name} “{value[:80]}” (no such slug); "
+                "add it first, imports do not create it"
+            ) from None
+    if col.kind == "many":
+        known = lookups.by_model[Source]
+        items, seen = [], set()
+        for slug, locator in parse_sources(raw):
+            if slug not in known:
+                raise ValueError(f"unknown source “{slug[:80]}” (no such slug)")
+            if slug in seen:
+                raise ValueError(f"source “{slug}” is cited twice")
+            seen.add(slug)
+            items.append((known[slug], locator))
+        return items
+    if col.kind == "int":
+        value = raw.strip()
+        if not value:
+            return None
+        if not value.isdigit() or not value.isascii() or int(value) > MAX_VALUE:
+            raise ValueError(f"“{value[:40]}” is not a whole number (0 or more)")
+        return int(value)
+    if col.kind == "date":
+        value = raw.strip()
+        if not value:
+            return None
+        try:
+            if not _DATE.match(value):
+                raise ValueError
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"“{value[:40]}” is not a date written YYYY-MM-DD") from None
+    if col.kind == "bool":
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ValueError(f"“{raw[:40]}” is not true or false")
+    if col.kind == "choice":
+        value = raw.strip()
+        if not value:
+            if col.required:
+                raise ValueError("is required")
+            # The qualifier has no default: it is read from the figure.
+            return field_.get_default() if field_.has_default() else None
+        if value not in {str(k) for k, _ in field_.flatchoices}:
+            allowed = ", ".join(str(k) for k, _ in field_.flatchoices if k)
+            raise ValueError(f"“{value[:40]}” is not one of: {allowed}")
+        return value
+    # text
+    if col.attr == "external_id":
+        value = raw.strip()
+        if value and (not _ID.match(value) or len(value) > field_.max_length):
+            raise ValueError(
+                f"“{value[:40]}” is not an id (letters, digits, - and _; "
+                f"at most {field_.max_length})"
+            )
+        return value
+    if field_.max_length and len(raw) > field_.max_length:
+        raise ValueError(f"is {len(raw)} characters long; at most {field_.max_length}")
+    if "\x00" in raw:
+        raise ValueError("contains a NUL character")
+    return raw
+
+
+def _check_claim(values: dict, file_values: dict, lookups: _Lookups, err: Callable) -> None:
+    """The claim's own rules (``Claim.clean`` and its constraints), on the merged row."""
+    if not values["figure_text"].strip():
+        err("figure_text", "give the figure as written")
+        return
+    bounds_given = file_values.get("lower") is not None or file_values.get("upper") is not None
+    qualifier = file_values.get("qualifier_raw", "")
+    if bounds_given:
+        if not qualifier or qualifier == UNREADABLE:
+            err("qualifier", "you gave bounds: say what they mean (exact, at_least, …)")
+    elif qualifier == UNREADABLE:
+        values["lower"] = values["upper"] = None
+    elif "figure_text" in file_values or "lower" in file_values or "upper" in file_values:
+        figure = parse_figure(values["figure_text"])
+        if not figure.ok:
+            err(
+                "figure_text",
+                f"{figure.error} Give lower/upper and a qualifier, or qualifier “unreadable” "
+                "to keep only the words",
+            )
+            return
+        values["lower"], values["upper"], values["qualifier"] = (
+            figure.lower,
+            figure.upper,
+            figure.qualifier,
+        )
+    lower, upper = values["lower"], values["upper"]
+    if lower is not None and upper is not None and lower > upper:
+        err("lower", f"the lower bound {lower:,} is above the upper bound {upper:,}")
+    if values["qualifier"] != UNREADABLE and lower is None and upper is None:
+        err("qualifier", "a figure needs at least one bound unless qualifier is “unreadable”")
+    if values["scope"] == Claim.Scope.PERIOD:
+        if values["period_start"] is None:
+            err("period_start", "a period claim needs a start date")
+        if values["period_end"] is None:
+            err("period_end", "a period claim needs an end date")
+        if values["as_of"] is not None:
+            err("as_of", "a period claim has no “as of” date; use the period")
+        start, end = values["period_start"], values["period_end"]
+        if start and end and start > end:
+            err("period_end", "the period ends before it starts")
+    elif values["period_start"] is not None or values["period_end"] is not None:
+        err("period_start", "a cumulative claim has no period; use the “as of” date")
+    if values["accepted"]:
+        if not values["acceptance_reason"].strip():
+            err("acceptance_reason", "accepting an adversary claim needs a written reason")
+        party = lookups.claimant_party.get(values["claimant_id"])
+        subject = values["subject_id"]
+        if subject is not None and values["claimant_id"] is not None:
+            relation = derive_relation(
+                None if party is None else _PartyRef(party, lookups.party_side.get(party)),
+                _PartyRef(subject, lookups.party_side.get(subject)),
+            )
+            if relation != Relation.ADVERSARY:
+                err("accepted", "only adversary claims need accepting; this one already counts")
+
+
+@dataclass(frozen=True)
+class _PartyRef:
+    pk: int
+    side_id: int | None
+
+
+# --- the import ------------------------------------------------------------------------------
+
+
+def import_file(
+    f,
+    file_name: str,
+    *,
+    kind: str,
+    user,
+    via: str = "admin",
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Import ``f`` (a binary, seekable file) as ``kind`` ("claims" or "records").
+
+    Returns the counts and every error. With any error nothing is written. ``progress`` is
+    called with the number of rows read so far after each chunk.
+    """
+    spec = SPECS[kind]
+    result = ImportResult(kind, file_name, dry_run)
+    try:
+        table = read_table(f, file_name, spec.columns)
+    except FileError as exc:
+        result.errors.append(RowError(0, "", exc.message))
+        return result
+    result.note = table.note
+    job = _Job(spec, result, table.headers, user, import_reason(user, file_name, via))
+    try:
+        if dry_run:
+            job.run(table.rows(), progress)
+        else:
+            with transaction.atomic():
+                job.run(table.rows(), progress)
+                if result.errors:
+                    raise _Rollback
+                result.written = True
+    except _Rollback:
+        pass
+    except FileError as exc:
+        result.errors.append(RowError(0, "", exc.message))
+    if result.errors:
+        result.written = False
+    return result
+
+
+class _Job:
+    def __init__(self, spec: Spec, result: ImportResult, headers, user, reason):
+        self.spec, self.result, self.user, self.reason = spec, result, user, reason
+        self.present = [spec.by_name[h] for h in headers]
+        self.lookups = _Lookups(spec)
+        self.seen: set[str] = set()
+        self.writer = None
+        self.now = timezone.now()
+        self.citation_ids: dict[tuple[int, int], int] = {}
+        self._defaults = {}
+        for f in spec.model._meta.concrete_fields:
+            if not f.primary_key:
+                self._defaults[f.attname] = (
+                    f.get_default() if f.has_default() and not callable(f.default) else None
+                )
+        self._defaults["external_id"] = ""
+
+    def run(self, rows: Iterable, progress):
+        chunk, read = [], 0
+        for number, raw in rows:
+            chunk.append((number, raw))
+            if len(chunk) == CHUNK:
+                read += len(chunk)
+                self.chunk(chunk)
+                chunk = []
+                if progress:
+                    progress(read)
+        if chunk:
+            read += len(chunk)
+            self.chunk(chunk)
+            if progress:
+                progress(read)
+
+    # -- validate and class one chunk --
+
+    def chunk(self, rows):
+        spec, result = self.spec, self.result
+        parsed = []
+        for number, raw in rows:
+            errors_before = len(result.errors)
+
+            def err(column, message, number=number):
+                result.errors.append(RowError(number, column, message))
+
+            if "__error__" in raw:
+                err("", raw["__error__"])
+                continue
+            file_values, many = {}, None
+            for col in self.present:
+                text = raw.get(col.name, "")
+                try:
+                    value = _convert(spec, self.lookups, col, text)
+                except ValueError as exc:
+                    err(col.name, str(exc))
+                    continue
+                if col.kind == "many":
+                    many = value
+                else:
+                    file_values[_attname(spec.model, col)] = value
+                if col.name == "qualifier":
+                    file_values["qualifier_raw"] = text.strip()
+            ext_id = file_values.get("external_id", "")
+            if ext_id:
+                if ext_id in self.seen:
+                    err("external_id", f"the id “{ext_id}” is in the file more than once")
+                self.seen.add(ext_id)
+            if len(result.errors) == errors_before:
+                parsed.append((number, file_values, many))
+        ids = [fv["external_id"] for _, fv, _ in parsed if fv.get("external_id")]
+        existing = self.existing(ids)
+        existing_many = self.existing_many([row["id"] for row in existing.values()])
+        new, changed = [], []
+        for number, file_values, many in parsed:
+            errors_before = len(result.errors)
+
+            def err(column, message, number=number):
+                result.errors.append(RowError(number, column, message))
+
+            current = existing.get(file_values.get("external_id"))
+            values = dict(current) if current else self.defaults()
+            values.update({k: v for k, v in file_values.items() if k != "qualifier_raw"})
+            if not values.get("external_id"):
+                if spec.kind == "claims":
+                    values["external_id"] = new_external_id()
+                else:
+                    err("external_id", "is required")
+            for col in spec.columns:
+                if col.required and col.kind == "fk" and values.get(f"{col.attr}_id") is None:
+                    err(col.name, "is required")
+            if spec.kind == "claims" and len(result.errors) == errors_before:
+                _check_claim(values, file_values, self.lookups, err)
+            elif spec.kind == "records" and not values["name"].strip():
+                err("name", "is required")
+            if len(result.errors) > errors_before:
+                continue
+            many_now = existing_many.get(current["id"], []) if current else []
+            if spec.many == "m2m" and many is not None:
+                many = [(sid, "") for sid, _ in many]
+            if current is None:
+                result.new += 1
+                new.append((values, many or []))
+                self.sample("new", number, values, None)
+            else:
+                diff = [a for a in spec.attrs if values.get(a) != current.get(a)]
+                many_changed = many is not None and sorted(many) != sorted(many_now)
+                if diff or many_changed:
+                    result.changed += 1
+                    changed.append((values, many, many_changed, bool(diff)))
+                    self.sample("changed", number, values, diff + (["sources"] * many_changed))
+                else:
+                    result.unchanged += 1
+                    self.sample("unchanged", number, values, None)
+        if not result.errors and not result.dry_run:
+            if self.writer is None:
+                self.writer = _Writer(self.spec, self.user, self.reason, self.now)
+            self.writer.write(new, changed, existing_many, self.citation_ids)
+        self.citation_ids = {}
+
+    def sample(self, which, number, values, diff):
+        bucket = self.result.samples[which]
+        if len(bucket) < SAMPLE_ROWS:
+            bucket.append({"row": number, "values": values, "changed": diff or []})
+
+    def defaults(self) -> dict:
+        return dict(self._defaults)
+
+    def existing(self, ids) -> dict[str, dict]:
+        if not ids:
+            return {}
+        names = [
+            "id",
+            *(f.attname for f in self.spec.model._meta.concrete_fields if not f.primary_key),
+        ]
+        rows = (
+            self.spec.model._default_manager.filter(external_id__in=ids).order_by().values(*names)
+        )
+        return {row["external_id"]: row for row in rows}
+
+    def existing_many(self, pks) -> dict[int, list]:
+        out: dict[int, list] = {}
+        if not pks:
+            return out
+        if self.spec.many == "citations":
+            rows = []
+            for pk, claim_id, source_id, locator in ClaimSource.objects.filter(
+                claim_id__in=pks
+            ).values_list("pk", "claim_id", "source_id", "locator"):
+                self.citation_ids[(claim_id, source_id)] = pk
+                rows.append((claim_id, source_id, locator))
+        else:
+            through = CasualtyRecord.sources.through
+            rows = (
+                (r, s, "")
+                for r, s in through.objects.filter(casualtyrecord_id__in=pks).values_list(
+                    "casualtyrecord_id", "source_id"
+                )
+            )
+        for owner, source, locator in rows:
+            out.setdefault(owner, []).append((source, locator))
+        return out
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _q(name):
+    return connection.ops.quote_name(name)
+
+
+class _Writer:
+    """Writes one chunk: rows, their history, and their sources with history."""
+
+    def __init__(self, spec, user, reason, now):
+        self.spec, self.reason, self.now = spec, reason, now
+        self.user_id = getattr(user, "pk", None)
+        self.pg = connection.vendor == "postgresql"
+        self.model = spec.model
+        self.fields = [f for f in self.model._meta.concrete_fields if not f.primary_key]
+        self.stage = None
+        # COPY takes Python values; SQLite's executemany takes what Django would store.
+        self.stamp = self.now if self.pg else connection.ops.adapt_datetimefield_value(self.now)
+
+    # ids ---------------------------------------------------------------------------------
+
+    def allocate(self, model, n) -> list[int]:
+        """``n`` fresh primary keys, taken before writing so every lookup is done before COPY."""
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            if self.pg:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, n],
+                )
+                return [r[0] for r in cursor.fetchall()]
+            # SQLite: the transaction holds the write lock (IMMEDIATE), so max + 1 is ours.
+            cursor.execute(
+                f"SELECT MAX(v) FROM (SELECT MAX(id) AS v FROM {_q(table)} UNION ALL "  # noqa: S608
+                "SELECT seq FROM sqlite_sequence WHERE name = %s)",
+                [table],
+            )
+            start = (cursor.fetchone()[0] or 0) + 1
+            return list(range(start, start + n))
+
+    # low-level ---------------------------------------------------------------------------
+
+    def insert(self, model, columns, rows):
+        if not rows:
+            return
+        table = _q(model._meta.db_table)
+        cols = ", ".join(_q(c) for c in columns)
+        if self.pg:
+            raw = connection.connection
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            with connection.cursor() as cursor:
+                cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608
+
+    def history(self, model, history_type, where_sql, params, returning=False):
+        """One INSERT … SELECT of the history rows of the rows ``where_sql`` picks."""
+        hist = model.history.model
+        names = [f.column for f in model._meta.concrete_fields]
+        cols = ", ".join(_q(c) for c in names)
+        extra = ", ".join(
+            _q(c)
+            for c in ("history_date", "history_change_reason", "history_type", "history_user_id")
+        )
+        sql = (
+            f"INSERT INTO {_q(hist._meta.db_table)} ({cols}, {extra}) "  # noqa: S608
+            f"SELECT {', '.join('t.' + _q(c) for c in names)}, %s, %s, %s, %s "
+            f"FROM {_q(model._meta.db_table)} t WHERE {where_sql}"
+        )
+        if returning:
+            sql += " RETURNING history_id"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.stamp, self.reason, history_type, self.user_id, *params])
+            return [r[0] for r in cursor.fetchall()] if returning else None
+
+    def ids_where(self, ids, column="id", alias="t."):
+        if self.pg:
+            return f"{alias}{_q(column)} = ANY(%s)", [list(ids)]
+        return f"{alias}{_q(column)} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+    # the chunk ---------------------------------------------------------------------------
+
+    def write(self, new, changed, existing_many, citation_ids):
+        model = self.model
+        returning = self.spec.many == "m2m"
+        history_ids = []
+        if new:
+            pks = self.allocate(model, len(new))
+            columns = ["id", *(f.column for f in self.fields)]
+            rows = []
+            for pk, (values, _many) in zip(pks, new, strict=True):
+                values["id"] = pk
+                rows.append([pk, *(self.value(f, values, new=True) for f in self.fields)])
+            self.insert(model, columns, rows)
+            where, params = self.ids_where(pks)
+            history_ids += self.history(model, "+", where, params, returning) or []
+        updated = [values for values, _m, _mc, row_changed in changed if row_changed or returning]
+        if updated:
+            self.update(updated)
+            where, params = self.ids_where([v["id"] for v in updated])
+            history_ids += self.history(model, "~", where, params, returning) or []
+        self.write_many(new, changed, existing_many, citation_ids)
+        if returning and history_ids:
+            self.m2m_history(history_ids)
+
+    def value(self, f, values, new=False):
+        if f.attname == "updated_at" or (new and f.attname == "created_at"):
+            return self.stamp
+        if f.attname == "version":
+            return (values.get("version") or 0) + 1
+        return values.get(f.attname)
+
+    def update(self, rows):
+        model = self.model
+        skip = {"created_at", "external_id"}
+        fields = [f for f in self.fields if f.attname not in skip]
+        table = _q(model._meta.db_table)
+        data = [[*(self.value(f, values) for f in fields), values["id"]] for values in rows]
+        if not self.pg:
+            sets = ", ".join(f"{_q(f.column)} = %s" for f in fields)
+            with connection.cursor() as cursor:
+                cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", data)  # noqa: S608
+            return
+        # PostgreSQL: COPY into a staging table, then one UPDATE … FROM.
+        stage = _q(f"import_stage_{model._meta.db_table}")
+        cols = [f.column for f in fields]
+        with connection.cursor() as cursor:
+            if self.stage is None:
+                cursor.execute(
+                    f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "  # noqa: S608
+                    f"SELECT {', '.join(_q(c) for c in cols)}, id FROM {table} WITH NO DATA"
+                )
+                self.stage = stage
+            else:
+                cursor.execute(f"TRUNCATE {stage}")
+        raw = connection.connection
+        copy_cols = ", ".join(_q(c) for c in [*cols, "id"])
+        with raw.cursor() as cursor, cursor.copy(f"COPY {stage} ({copy_cols}) FROM STDIN") as copy:
+            for row in data:
+                copy.write_row(row)
+        sets = ", ".join(f"{_q(c)} = s.{_q(c)}" for c in cols)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {stage}")
+            cursor.execute(f"UPDATE {table} t SET {sets} FROM {stage} s WHERE t.id = s.id")  # noqa: S608
+
+    def write_many(self, new, changed, existing_many, citation_ids):
+        """Cited sources (claims: ClaimSource rows with their own history) or sources (records)."""
+        inserts, deletes, relocated = [], [], []
+        for values, many in new:
+            inserts += [(values["id"], sid, loc) for sid, loc in many]
+        for values, many, many_changed, _ in changed:
+            if not many_changed:
+                continue
+            have = dict(existing_many.get(values["id"], []))
+            want = dict(many)
+            inserts += [(values["id"], s, loc) for s, loc in many if s not in have]
+            deletes += [(values["id"], s) for s in have if s not in want]
+            relocated += [
+                (want[s], values["id"], s) for s in have if s in want and want[s] != have[s]
+            ]
+        if self.spec.many == "citations":
+            self.citations(inserts, deletes, relocated, citation_ids)
+        else:
+            through = CasualtyRecord.sources.through
+            if deletes:
+                with connection.cursor() as cursor:
+                    cursor.executemany(
+                        f"DELETE FROM {_q(through._meta.db_table)} "  # noqa: S608
+                        "WHERE casualtyrecord_id = %s AND source_id = %s",
+                        deletes,
+                    )
+            if inserts:
+                pks = self.allocate(through, len(inserts))
+                rows = [[pk, r, s] for pk, (r, s, _l) in zip(pks, inserts, strict=True)]
+                self.insert(through, ["id", "casualtyrecord_id", "source_id"], rows)
+
+    def citations(self, inserts, deletes, relocated, citation_ids):
+        table = _q(ClaimSource._meta.db_table)
+        if deletes:
+            ids = [citation_ids[key] for key in deletes]
+            where, params = self.ids_where(ids)
+            self.history(ClaimSource, "-", where, params)
+            bare, params = self.ids_where(ids, alias="")
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {table} WHERE {bare}", params)  # noqa: S608
+        if relocated:
+            ids = [citation_ids[(c, s)] for _, c, s in relocated]
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {table} SET locator = %s WHERE id = %s",  # noqa: S608
+                    [(loc, pk) for (loc, _, _), pk in zip(relocated, ids, strict=True)],
+                )
+            where, params = self.ids_where(ids)
+            self.history(ClaimSource, "~", where, params)
+        if inserts:
+            pks = self.allocate(ClaimSource, len(inserts))
+            rows = [[pk, c, s, loc] for pk, (c, s, loc) in zip(pks, inserts, strict=True)]
+            self.insert(ClaimSource, ["id", "claim_id", "source_id", "locator"], rows)
+            where, params = self.ids_where(pks)
+            self.history(ClaimSource, "+", where, params)
+
+    def m2m_history(self, history_ids):
+        """The sources of each new record history row, as simple-history keeps them."""
+        through = CasualtyRecord.sources.through
+        hist_m2m = _q(
+            apps.get_model("casualties", "HistoricalCasualtyRecord_sources")._meta.db_table
+        )
+        hist = _q(CasualtyRecord.history.model._meta.db_table)
+        where, params = self.ids_where(history_ids, column="history_id")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {hist_m2m} (id, casualtyrecord_id, source_id, history_id) "  # noqa: S608
+                f"SELECT m.id, m.casualtyrecord_id, m.source_id, t.history_id FROM {hist} t "
+                f"JOIN {_q(through._meta.db_table)} m ON m.casualtyrecord_id = t.id WHERE {where}",
+                params,
+            )

@@ -1,0 +1,399 @@
+"""The columns of every import and export file, and django-import-export resources built on them.
+
+This module is the one place the file formats are defined: the fast importer
+(``claims.importing``), the admin import, the management commands and the export
+(``claims.exporting``) all read the column lists below. Foreign keys are written as slugs
+(natural keys), never as database ids. Dates are ISO ``YYYY-MM-DD``. Empty cell = empty value.
+
+Claims (``CLAIM_COLUMNS``; the row id is ``external_id``)::
+
+    external_id, conflict, claimant, subject, category, figure_text, lower, upper, qualifier,
+    scope, as_of, period_start, period_end, stated_on, event, place, quote, status,
+    assessment, assessment_note, accepted, acceptance_reason, note, sources
+
+    conflict/claimant/subject/category/event/place: slugs. figure_text: the figure as written.
+    lower/upper/qualifier: when lower and upper are both empty they are read from
+    figure_text (a figure the parser cannot read is a row error unless qualifier is
+    ``unreadable``). sources: cited source slugs separated by ``;``, each optionally followed
+    by its locator in brackets: ``mod-2020-10-21 (para 3); hrw-report``.
+
+Casualty records (``RECORD_COLUMNS``; the row id is ``external_id``)::
+
+    external_id, conflict, name, name_transliterated, role, rank, description, party,
+    outcome, date, place, event, sources   (sources: source slugs separated by ``;``)
+
+Reference tables (row id ``slug``)::
+
+    sources:    slug, title, publisher, url, published_on, accessed_on, archive_url,
+                language, note
+    events:     slug, name, conflict, start_date, end_date, place, description
+    parties:    slug, name, conflict, kind, parent, side, description
+    places:     slug, name, kind, parent, is_contested, names
+                (names: ``language=name`` separated by ``;``, each optionally followed by
+                who uses it in brackets: ``hy=Ստեփանակերտ (Armenian usage); az=Xankəndi``)
+    categories: slug, name, parent, kind, unit, outcome, position
+    claimants:  slug, name, kind, party, description
+
+Booleans are ``true``/``false``. Choice columns hold the stored value (``published``, not
+"published" as displayed). The resources below are the stock django-import-export path
+(per-row, used by the admin for the small reference tables and as the benchmark's baseline);
+claims and casualty records go through ``claims.importing`` for speed and full history.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.db import models
+from import_export import fields, resources, widgets
+
+from casualties.models import (
+    CasualtyRecord,
+    Category,
+    Conflict,
+    Event,
+    Party,
+    Place,
+    PlaceName,
+    Side,
+)
+from claims.models import Claim, Claimant, Source
+from claims.tabular import unescape_formula
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a file.
+
+    ``name`` is the header; ``attr`` the model field; ``path`` the ORM path of the exported
+    value (``claimant__slug``); ``kind`` one of text, int, date, bool, choice, fk, many.
+    ``fk_model``/``key`` say what a slug column refers to. ``required``: the header must be
+    present (a new row needs a value too).
+    """
+
+    name: str
+    attr: str
+    kind: str = "text"
+    fk_model: type[models.Model] | None = None
+    key: str = "slug"
+    required: bool = False
+
+    @property
+    def path(self) -> str:
+        return f"{self.attr}__{self.key}" if self.kind == "fk" else self.attr
+
+
+def _fk(name, model, required=False, attr=None):
+    return Col(name, attr or name, "fk", model, required=required)
+
+
+CLAIM_COLUMNS: tuple[Col, ...] = (
+    Col("external_id", "external_id", required=True),
+    _fk("conflict", Conflict, required=True),
+    _fk("claimant", Claimant, required=True),
+    _fk("subject", Party, required=True),
+    _fk("category", Category, required=True),
+    Col("figure_text", "figure_text", required=True),
+    Col("lower", "lower", "int"),
+    Col("upper", "upper", "int"),
+    Col("qualifier", "qualifier", "choice"),
+    Col("scope", "scope", "choice"),
+    Col("as_of", "as_of", "date"),
+    Col("period_start", "period_start", "date"),
+    Col("period_end", "period_end", "date"),
+    Col("stated_on", "stated_on", "date"),
+    _fk("event", Event),
+    _fk("place", Place),
+    Col("quote", "quote"),
+    Col("status", "status", "choice"),
+    Col("assessment", "assessment", "choice"),
+    Col("assessment_note", "assessment_note"),
+    Col("accepted", "accepted", "bool"),
+    Col("acceptance_reason", "acceptance_reason"),
+    Col("note", "note"),
+    Col("sources", "sources", "many", Source),
+)
+
+RECORD_COLUMNS: tuple[Col, ...] = (
+    Col("external_id", "external_id", required=True),
+    _fk("conflict", Conflict, required=True),
+    Col("name", "name", required=True),
+    Col("name_transliterated", "name_transliterated"),
+    Col("role", "role", "choice", required=True),
+    Col("rank", "rank"),
+    Col("description", "description"),
+    _fk("party", Party, required=True),
+    Col("outcome", "outcome", "choice", required=True),
+    Col("date", "date", "date"),
+    _fk("place", Place),
+    _fk("event", Event),
+    Col("sources", "sources", "many", Source),
+)
+
+SOURCE_COLUMNS = (
+    Col("slug", "slug", required=True),
+    Col("title", "title", required=True),
+    Col("publisher", "publisher"),
+    Col("url", "url"),
+    Col("published_on", "published_on", "date"),
+    Col("accessed_on", "accessed_on", "date"),
+    Col("archive_url", "archive_url"),
+    Col("language", "language"),
+    Col("note", "note"),
+)
+EVENT_COLUMNS = (
+    Col("slug", "slug", required=True),
+    Col("name", "name", required=True),
+    _fk("conflict", Conflict, required=True),
+    Col("start_date", "start_date", "date", required=True),
+    Col("end_date", "end_date", "date"),
+    _fk("place", Place),
+    Col("description", "description"),
+)
+PARTY_COLUMNS = (
+    Col("slug", "slug", required=True),
+    Col("name", "name", required=True),
+    _fk("conflict", Conflict, required=True),
+    Col("kind", "kind", "choice"),
+    _fk("parent", Party),
+    _fk("side", Side),
+    Col("description", "description"),
+)
+PLACE_COLUMNS = (
+    Col("slug", "slug", required=True),
+    Col("name", "name", required=True),
+    Col("kind", "kind", "choice"),
+    _fk("parent", Place),
+    Col("is_contested", "is_contested", "bool"),
+    Col("names", "names", "many", PlaceName),
+)
+CATEGORY_COLUMNS = (
+    Col("slug", "slug", required=True),
+    Col("name", "name", required=True),
+    _fk("parent", Category),
+    Col("kind", "kind", "choice", required=True),
+    Col("unit", "unit", "choice"),
+    Col("outcome", "outcome", "choice"),
+    Col("position", "position", "int"),
+)
+CLAIMANT_COLUMNS = (
+    Col("slug", "slug", required=True),
+    Col("name", "name", required=True),
+    Col("kind", "kind", "choice", required=True),
+    _fk("party", Party),
+    Col("description", "description"),
+)
+
+COLUMNS: dict[str, tuple[Col, ...]] = {
+    "claims": CLAIM_COLUMNS,
+    "records": RECORD_COLUMNS,
+    "sources": SOURCE_COLUMNS,
+    "events": EVENT_COLUMNS,
+    "parties": PARTY_COLUMNS,
+    "places": PLACE_COLUMNS,
+    "categories": CATEGORY_COLUMNS,
+    "claimants": CLAIMANT_COLUMNS,
+}
+
+
+# --- many-valued cells -----------------------------------------------------------------------
+
+LIST_SEPARATOR = ";"
+_ITEM = re.compile(r"^\s*(?P<key>[-\w]+)(?:\s*\((?P<note>.*)\))?\s*$", re.DOTALL)
+_OPEN_ITEM = re.compile(r"^\s*[-\w]+\s*\(", re.DOTALL)
+_NAME_ITEM = re.compile(
+    r"^\s*(?P<lang>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)\s*=(?P<rest>.*)$", re.DOTALL
+)
+
+
+def render_sources(values: list[tuple]) -> str:
+    """(slug,) or (slug, locator) tuples → ``slug (locator); slug``."""
+    return "; ".join(f"{v[0]} ({v[1]})" if len(v) > 1 and v[1] else v[0] for v in values)
+
+
+def parse_sources(text: str) -> list[tuple[str, str]]:
+    """``slug (locator); slug`` → [(slug, locator), (slug, "")]; raises ValueError.
+
+    A ``;`` inside an open bracket belongs to the locator, so every rendered cell parses back
+    to what was rendered.
+    """
+    out: list[tuple[str, str]] = []
+    buffer = None
+    for piece in (text or "").split(LIST_SEPARATOR):
+        buffer = piece if buffer is None else buffer + LIST_SEPARATOR + piece
+        if not buffer.strip():
+            buffer = None
+            continue
+        match = _ITEM.match(buffer)
+        if match:
+            out.append((match["key"], match["note"] or ""))
+            buffer = None
+        elif not _OPEN_ITEM.match(buffer):
+            raise ValueError(f"“{buffer.strip()[:60]}” is not a source slug.")
+    if buffer is not None:
+        raise ValueError(f"“{buffer.strip()[:60]}” has an unclosed bracket.")
+    return out
+
+
+def render_names(values: list[tuple]) -> str:
+    """(language, name, used_by) tuples → ``hy=Ստեփանակերտ (Armenian usage); az=Xankəndi``."""
+    return "; ".join(
+        f"{lang}={name} ({used})" if used else f"{lang}={name}" for lang, name, used in values
+    )
+
+
+def parse_names(text: str) -> list[tuple[str, str, str]]:
+    out = []
+    for piece in (text or "").split(LIST_SEPARATOR):
+        if not piece.strip():
+            continue
+        match = _NAME_ITEM.match(piece)
+        if not match:
+            raise ValueError(f"“{piece.strip()[:60]}” is not language=name (e.g. hy=Շուշի).")
+        rest = match["rest"].strip()
+        used = ""
+        if rest.endswith(")") and " (" in rest:
+            rest, used = rest[:-1].rsplit(" (", 1)
+        if not rest:
+            raise ValueError(f"“{piece.strip()[:60]}” has no name.")
+        out.append((match["lang"], rest.strip(), used.strip()))
+    return out
+
+
+# --- django-import-export resources (the stock per-row path) --------------------------------
+
+
+class SlugDictWidget(widgets.ForeignKeyWidget):
+    """A foreign key by slug, looked up in a dict filled by one query on first use.
+
+    import-export's CachedForeignKeyWidget builds a namedtuple class per lookup; a plain dict
+    is 1.4–2x faster (MEASURED.md). An unknown slug is an error naming the value: nothing is
+    created on the fly.
+    """
+
+    def __init__(self, model, field="slug", **kwargs):
+        super().__init__(model, field=field, **kwargs)
+        self._by_key = None
+
+    def clean(self, value, row=None, **kwargs):
+        value = (value or "").strip() if isinstance(value, str) or value is None else str(value)
+        if not value:
+            return None
+        if self._by_key is None:
+            self._by_key = {getattr(o, self.field): o for o in self.model._default_manager.all()}
+        try:
+            return self._by_key[value]
+        except KeyError:
+            raise ValueError(
+                f"Unknown {self.model._meta.verbose_name} “{value}” (no such slug)."
+            ) from None
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else getattr(value, self.field)
+
+
+class SourcesWidget(widgets.ManyToManyWidget):
+    """``slug; slug`` → Source objects, all looked up in one dict."""
+
+    def __init__(self, **kwargs):
+        super().__init__(Source, separator=LIST_SEPARATOR, field="slug", **kwargs)
+        self._by_slug = None
+
+    def clean(self, value, row=None, **kwargs):
+        if self._by_slug is None:
+            self._by_slug = {s.slug: s for s in Source.objects.all()}
+        found = []
+        for slug, _locator in parse_sources(str(value or "")):
+            if slug not in self._by_slug:
+                raise ValueError(f"Unknown source “{slug}” (no such slug).")
+            found.append(self._by_slug[slug])
+        return found
+
+    def render(self, value, obj=None, **kwargs):
+        return render_sources([(s.slug,) for s in value.all()]) if value is not None else ""
+
+
+class TextWidget(widgets.CharWidget):
+    """Blank text is "", never None (the models keep blank text as "")."""
+
+    def clean(self, value, row=None, **kwargs):
+        return unescape_formula("" if value is None else str(value))
+
+
+def _fields_for(columns):
+    attrs = {}
+    for col in columns:
+        if col.kind == "fk":
+            widget = SlugDictWidget(col.fk_model, field=col.key)
+        elif col.kind == "many" and col.fk_model is Source:
+            widget = SourcesWidget()
+        elif col.kind == "many":
+            continue  # handled by the resource itself (place names)
+        elif col.kind == "int":
+            widget = widgets.IntegerWidget()
+        elif col.kind == "date":
+            widget = widgets.DateWidget(format="%Y-%m-%d")
+        elif col.kind == "bool":
+            widget = widgets.BooleanWidget()
+        else:
+            widget = TextWidget()
+        attrs[col.name] = fields.Field(attribute=col.attr, column_name=col.name, widget=widget)
+    return attrs
+
+
+def _resource(name, model, columns, id_column):
+    meta = type(
+        "Meta",
+        (),
+        {
+            "model": model,
+            "fields": tuple(c.name for c in columns),
+            "import_id_fields": (id_column,),
+            "skip_unchanged": True,
+            "report_skipped": True,
+            "clean_model_instances": True,
+            "use_transactions": True,
+        },
+    )
+    return type(name, (resources.ModelResource,), {**_fields_for(columns), "Meta": meta})
+
+
+ClaimResource = _resource("ClaimResource", Claim, CLAIM_COLUMNS, "external_id")
+CasualtyRecordResource = _resource(
+    "CasualtyRecordResource", CasualtyRecord, RECORD_COLUMNS, "external_id"
+)
+SourceResource = _resource("SourceResource", Source, SOURCE_COLUMNS, "slug")
+EventResource = _resource("EventResource", Event, EVENT_COLUMNS, "slug")
+PartyResource = _resource("PartyResource", Party, PARTY_COLUMNS, "slug")
+CategoryResource = _resource("CategoryResource", Category, CATEGORY_COLUMNS, "slug")
+ClaimantResource = _resource("ClaimantResource", Claimant, CLAIMANT_COLUMNS, "slug")
+
+
+class PlaceResource(_resource("_PlaceBase", Place, PLACE_COLUMNS, "slug")):
+    """Places with their names in every language in one ``names`` cell."""
+
+    names = fields.Field(column_name="names", attribute=None, readonly=False)
+
+    def dehydrate_names(self, place):
+        return render_names([(n.language, n.name, n.used_by) for n in place.names.all()])
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        if field.column_name == "names":
+            instance._imported_names = parse_names(str(row.get("names") or ""))
+            return
+        super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
+
+    def save_m2m(self, instance, row, **kwargs):
+        super().save_m2m(instance, row, **kwargs)
+        wanted = getattr(instance, "_imported_names", None)
+        if wanted is None or kwargs.get("dry_run") and not kwargs.get("using_transactions"):
+            return
+        have = {(n.language, n.name): n for n in instance.names.all()}
+        for lang, name, used in wanted:
+            current = have.pop((lang, name), None)
+            if current is None:
+                PlaceName.objects.create(place=instance, language=lang, name=name, used_by=used)
+            elif current.used_by != used:
+                current.used_by = used
+                current.save()
+        for stale in have.values():
+            stale.delete()
