@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format migrations-check seed reset-local-db bench clean
+.PHONY: install run test lint format migrations-check check-deploy seed reset-local-db bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,6 +31,13 @@ format: install
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run
+
+# Django's deployment checks against the production settings (DEBUG=0, a throwaway random
+# SECRET_KEY); any warning fails.
+check-deploy: install
+	DEBUG=0 ALLOWED_HOSTS=example.org \
+	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	$(PY) manage.py check --deploy --fail-level WARNING
 
 test: install lint migrations-check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

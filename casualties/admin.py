@@ -11,6 +11,7 @@ from casualties.models import (
     PlaceName,
     Side,
 )
+from claims.admin_export import ExportAdminMixin
 from claims.admin_import import TableImportMixin
 
 admin.site.site_header = "Casualty Ledger — editorial"
@@ -35,7 +36,8 @@ class SideAdmin(HistoryAdmin):
 
 
 @admin.register(Party)
-class PartyAdmin(HistoryAdmin):
+class PartyAdmin(ExportAdminMixin, HistoryAdmin):
+    export_table = "parties"
     list_display = ["name", "slug", "kind", "side", "parent", "conflict"]
     list_select_related = ["side", "parent", "conflict"]
     list_filter = ["conflict", "kind", "side"]
@@ -50,7 +52,8 @@ class PlaceNameInline(admin.TabularInline):
 
 
 @admin.register(Place)
-class PlaceAdmin(HistoryAdmin):
+class PlaceAdmin(ExportAdminMixin, HistoryAdmin):
+    export_table = "places"
     list_display = ["name", "slug", "kind", "is_contested", "parent"]
     list_select_related = ["parent"]
     list_filter = ["kind", "is_contested"]
@@ -60,7 +63,8 @@ class PlaceAdmin(HistoryAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(HistoryAdmin):
+class EventAdmin(ExportAdminMixin, HistoryAdmin):
+    export_table = "events"
     list_display = ["name", "start_date", "end_date", "place", "conflict"]
     list_select_related = ["place", "conflict"]
     list_filter = ["conflict"]
@@ -71,7 +75,8 @@ class EventAdmin(HistoryAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(HistoryAdmin):
+class CategoryAdmin(ExportAdminMixin, HistoryAdmin):
+    export_table = "categories"
     list_display = ["name", "slug", "kind", "unit", "outcome", "parent"]
     list_select_related = ["parent"]
     list_filter = ["kind", "unit", "outcome"]
@@ -81,8 +86,9 @@ class CategoryAdmin(HistoryAdmin):
 
 
 @admin.register(CasualtyRecord)
-class CasualtyRecordAdmin(TableImportMixin, HistoryAdmin):
+class CasualtyRecordAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
     import_kind = "records"
+    export_table = "records"
     list_display = ["name", "role", "rank", "party", "outcome", "date", "place"]
     list_select_related = ["party", "place"]
     list_filter = ["conflict", "role", "outcome", "party"]

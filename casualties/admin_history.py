@@ -8,6 +8,8 @@ reason: the form asks for one, and ``casualties.history`` refuses the write othe
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.db import models
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -15,7 +17,9 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from casualties.concurrency import VERSION_FIELD
 from casualties.history import change_context
+from claims.validators import validate_http_url
 
 REASON_FIELD = "change_reason"
 
@@ -60,12 +64,20 @@ class ReadableChanges(HistoricalRecordContextHelper):
         return "(empty)" if value in (None, "") else value
 
 
+class HttpURLWidget(AdminURLFieldWidget):
+    """The admin's URL input, whose "Currently:" link is drawn for http(s) URLs only (Django's
+    own also links ftp: values, and values a failed save sends back)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, validator_class=lambda: validate_http_url)
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     form = ReasonForm
     history_list_per_page = 50
     change_list_template = "admin/change_list_with_deleted.html"
     # A link typed without a scheme is taken as https (Django 6's default), then validated.
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https", "widget": HttpURLWidget}}
     actions = [delete_selected_with_reason]
     delete_confirmation_template = "admin/delete_confirmation_with_reason.html"
     delete_selected_confirmation_template = "admin/delete_selected_confirmation_with_reason.html"
@@ -89,7 +101,20 @@ class HistoryAdmin(SimpleHistoryAdmin):
             ]
         return [*fieldsets, ("Why", {"fields": [REASON_FIELD]})]
 
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Restoring a revision writes over the live row: from its current version (the
+        # revision's own version is long gone), or inserts it again if it was deleted.
+        request.restore_live_version = (
+            self.model._base_manager.filter(pk=unquote(object_id))
+            .values_list(VERSION_FIELD, flat=True)
+            .first()
+        )
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def save_model(self, request, obj, form, change):
+        live_version = getattr(request, "restore_live_version", None)
+        if live_version is not None:
+            obj.version = live_version
         reason = form.cleaned_data[REASON_FIELD]
         obj._change_reason = reason
         with change_context(user=request.user, reason=reason):

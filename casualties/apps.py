@@ -6,4 +6,4 @@ class CasualtiesConfig(AppConfig):
     verbose_name = "The war: conflicts, parties, places, events, categories, records"
 
     def ready(self):
-        from casualties import history  # noqa: F401  (connects the history guard)
+        from casualties import history, integrity  # noqa: F401  (connect the guards)

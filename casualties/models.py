@@ -6,6 +6,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from casualties.concurrency import VersionField
+
 
 class NaturalKeyManager(models.Manager):
     """Reference tables are addressed by slug in fixtures and CSV files, never by id."""
@@ -32,6 +34,7 @@ class Conflict(models.Model):
     description = models.TextField(blank=True)
 
     objects = NaturalKeyManager()
+    version = VersionField()
     history = HistoricalRecords()
 
     class Meta:
@@ -59,6 +62,7 @@ class Side(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
 
     objects = NaturalKeyManager()
+    version = VersionField()
     history = HistoricalRecords()
 
     class Meta:
@@ -102,6 +106,7 @@ class Party(models.Model):
     description = models.TextField(blank=True)
 
     objects = NaturalKeyManager()
+    version = VersionField()
     history = HistoricalRecords()
 
     class Meta:
@@ -150,6 +155,7 @@ class Place(models.Model):
     )
 
     objects = NaturalKeyManager()
+    version = VersionField()
     history = HistoricalRecords()
 
     class Meta:
@@ -179,6 +185,7 @@ class PlaceName(models.Model):
         help_text="Who uses this name, e.g. “Armenian usage”, “Azerbaijani usage”; blank if shared.",
     )
 
+    version = VersionField()
     history = HistoricalRecords()
 
     class Meta:
@@ -205,6 +212,7 @@ class Event(models.Model):
     description = models.TextField(blank=True)
 
     objects = NaturalKeyManager()
+    version = VersionField()
     history = HistoricalRecords()
 
     class Meta:
@@ -269,6 +277,7 @@ class Category(models.Model):
     )
 
     objects = NaturalKeyManager()
+    version = VersionField()
     history = HistoricalRecords()
 
     class Meta:
@@ -342,6 +351,7 @@ class CasualtyRecord(models.Model):
     )
     sources = models.ManyToManyField("claims.Source", blank=True, related_name="records")
 
+    version = VersionField()
     history = HistoricalRecords(m2m_fields=[sources])
 
     class Meta:

@@ -1,8 +1,8 @@
 """Public reading pages. Slugs make stable, citable URLs; every data page has a .csv twin."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from casualties import views
+from casualties import downloads, views
 
 app_name = "casualties"
 
@@ -27,4 +27,10 @@ urlpatterns = [
     path("places/<slug:slug>/", views.place, name="place"),
     path("places/<slug:slug>.csv", views.place, CSV, name="place_csv"),
     path("claims/<slug:external_id>/", views.claim, name="claim"),
+    path("downloads/", downloads.downloads, name="downloads"),
+    re_path(
+        r"^downloads/(?P<name>[a-z]+)\.(?P<fmt>csv|xlsx|json)$",
+        downloads.download,
+        name="download",
+    ),
 ]

@@ -5,10 +5,14 @@ DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL (see README "Deploying").
 The database is chosen by DATABASE_URL alone, never by DEBUG.
 """
 
+import base64
+import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "simple_history",
     "import_export",
+    "axes",
     "casualties",
     "claims",
 ]
@@ -66,6 +71,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Axes turns a locked-out login into a 429 page; its docs ask for it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "casualties.urls"
@@ -103,6 +111,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = [
+    # Refuses a login from a locked-out user and address before any password is checked.
+    "casualties.security.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -132,8 +146,90 @@ STORAGES = {
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = False
 
+# Edit conflicts (casualties/concurrency.py): the version check is django-concurrency's
+# versioned UPDATE; no database triggers, and a stale save raises EditConflict.
+CONCURRENCY_AUTO_CREATE_TRIGGERS = False
+CONCURRENCY_CALLBACK = "casualties.concurrency.raise_edit_conflict"
+
 # Where the admin lives can be moved, e.g. ADMIN_URL=editorial-7f3a/ in production.
-ADMIN_URL = os.environ.get("ADMIN_URL", "admin/")
+ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
+if ADMIN_URL == "/":
+    raise ImproperlyConfigured("ADMIN_URL must not be empty: the public pages live at /.")
+
+# --- Production hardening. With DEBUG=0 every default below is the safe one; README
+# "Deploying" lists the variables. With DEBUG on (the embedded default) plain http works.
+
+# Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto and X-Forwarded-For.
+# Never set it without such a proxy: a client could then claim https or any address.
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
+# How many proxies append to X-Forwarded-For; the client is that many entries from the right.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+if TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
+    # The operator chose, by setting SECURE_HSTS_PRELOAD=0, not to offer the domain for preloading.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = os.environ.get("SECURE_REFERRER_POLICY", "same-origin")
+X_FRAME_OPTIONS = "DENY"
+
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+# The admin's forms carry the token in a hidden field; no script of ours reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+
+
+def csp_hash(text: str) -> str:
+    """The CSP source expression that allows exactly this inline style text."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+# Inline styles in third-party admin templates we serve (our own templates have none), by
+# template. Each is allowed by its hash alone; tests/casualties/test_security.py checks that
+# the installed templates still have exactly these.
+THIRD_PARTY_INLINE_STYLES = {
+    # A <style> element on list pages without actions.
+    "admin/change_list.html": [
+        "\n      #changelist table thead th:first-child {width: inherit}\n    "
+    ],
+    # style="" attributes.
+    "simple_history/object_history_list.html": ["border-top: 0"],
+    "admin/import_export/export.html": ["padding: 0;", "font-weight: bold;"],
+}
+
+# Content-Security-Policy (django-csp 4): scripts only from our own static files, never inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # 'unsafe-hashes' lets a style="" attribute match a hash; only the hashes below match.
+        "style-src": [
+            SELF,
+            "'unsafe-hashes'",
+            *sorted({csp_hash(t) for ts in THIRD_PARTY_INLINE_STYLES.values() for t in ts}),
+        ],
+        "img-src": [SELF, "data:"],  # data: for the empty favicon of the public pages
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Admin login throttling (django-axes): a user is locked out from one address after
+# AXES_FAILURE_LIMIT failed logins for AXES_COOLOFF_MINUTES; other addresses are unaffected.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "casualties.security.client_ip"
 
 LOGGING = {
     "version": 1,

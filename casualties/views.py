@@ -28,6 +28,7 @@ from casualties import charts
 from casualties.models import Category, Conflict, Event, Party, Place
 from claims import reconciliation as recon
 from claims.models import Claim, Claimant, ClaimSource, Relation
+from claims.tabular import escape_formula
 
 CLAIMS_PER_PAGE = 50
 
@@ -165,11 +166,9 @@ class _Echo:
 
 
 def csv_safe(value) -> str:
-    """Spreadsheets run cells starting with = + - @ (or tab, CR) as formulas: quote them."""
-    text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
+    """Spreadsheets run cells starting with = + - @ (or tab, CR) as formulas: quote them,
+    as every export does (``claims.tabular.escape_formula``)."""
+    return escape_formula("" if value is None else str(value))
 
 
 def csv_response(filename: str, header: list[str], rows):

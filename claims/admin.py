@@ -6,6 +6,7 @@ from django.utils.html import format_html_join
 
 from casualties.admin_history import HistoryAdmin, ReasonForm
 from casualties.models import Conflict
+from claims.admin_export import ExportAdminMixin
 from claims.admin_import import TableImportMixin
 from claims.figures import UNREADABLE, parse_figure
 from claims.models import Claim, Claimant, ClaimSource, ContradictionFlag, Relation, Source
@@ -13,7 +14,8 @@ from claims.services import flag_resolve, flags_refresh
 
 
 @admin.register(Claimant)
-class ClaimantAdmin(HistoryAdmin):
+class ClaimantAdmin(ExportAdminMixin, HistoryAdmin):
+    export_table = "claimants"
     list_display = ["name", "slug", "kind", "party"]
     list_select_related = ["party"]
     list_filter = ["kind", "party"]
@@ -23,7 +25,8 @@ class ClaimantAdmin(HistoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(HistoryAdmin):
+class SourceAdmin(ExportAdminMixin, HistoryAdmin):
+    export_table = "sources"
     list_display = ["title", "publisher", "published_on", "language", "url"]
     list_filter = ["language", "publisher"]
     search_fields = ["title", "publisher", "url", "slug"]
@@ -103,8 +106,9 @@ class ClaimForm(ReasonForm):
 
 
 @admin.register(Claim)
-class ClaimAdmin(TableImportMixin, HistoryAdmin):
+class ClaimAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
     import_kind = "claims"
+    export_table = "claims"
     form = ClaimForm
     list_display = [
         "external_id",

@@ -9,6 +9,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from casualties.concurrency import VersionField
 from casualties.models import Category, Conflict, Event, NaturalKeyManager, Party, Place
 from claims.validators import HTTP_URL_Q, validate_http_url
 
@@ -62,6 +63,7 @@ class Claimant(models.Model):
     description = models.TextField(blank=True)
 
     objects = NaturalKeyManager()
+    version = VersionField()
     history = HistoricalRecords()
 
     class Meta:
@@ -102,6 +104,7 @@ class Source(models.Model):
     note = models.TextField(blank=True)
 
     objects = NaturalKeyManager()
+    version = VersionField()
     history = HistoricalRecords()
 
     class Meta:
@@ -282,6 +285,7 @@ class Claim(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ClaimQuerySet.as_manager()
+    version = VersionField()
     history = HistoricalRecords()
 
     class Meta:
@@ -383,6 +387,7 @@ class ClaimSource(models.Model):
         max_length=200, blank=True, help_text="Page, paragraph or time code within the source."
     )
 
+    version = VersionField()
     history = HistoricalRecords()
 
     class Meta:
@@ -455,6 +460,7 @@ class ContradictionFlag(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ContradictionFlagQuerySet.as_manager()
+    version = VersionField()
     history = HistoricalRecords()
 
     class Meta:

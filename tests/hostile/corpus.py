@@ -382,7 +382,8 @@ class _Audit(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.problems.append(f"<{tag}> has an event handler {name}={value!r}")
-            if name in _URL_ATTRIBUTES and value is not None:
+            if name in _URL_ATTRIBUTES and value is not None and value != "data:,":
+                # ("data:," is the empty favicon: no content, nothing to run)
                 scheme = _scheme(value)
                 if scheme not in ("", "http", "https"):
                     self.problems.append(f"<{tag} {name}={value!r}> is a {scheme}: link")

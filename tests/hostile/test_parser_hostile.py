@@ -28,3 +28,16 @@ def test_corpus_is_large_and_varied():
     assert len(CORPUS) >= 300
     assert kinds >= {"script", "handler", "url", "nul", "bidi", "huge", "bad-utf8", "formula"}
     assert kinds >= {"sql", "number", "date"}
+
+
+def test_nul_characters_are_refused_on_every_database(world):
+    from django.core.exceptions import ValidationError
+
+    from casualties.history import change_context
+    from claims.models import Claimant
+
+    before = (Claimant.objects.count(), Claimant.history.count())
+    with pytest.raises(ValidationError) as refused, change_context(user=None, reason="test"):
+        Claimant.objects.create(name="Alpha\x00MoD", slug="nul", kind="ngo")
+    assert "NUL character" in str(refused.value.message_dict["name"])
+    assert (Claimant.objects.count(), Claimant.history.count()) == before

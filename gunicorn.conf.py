@@ -1,0 +1,36 @@
+"""gunicorn's configuration, read from the environment (README "Deploying").
+
+gunicorn loads ./gunicorn.conf.py by itself: `gunicorn casualties.wsgi` from the repository root.
+"""
+
+import os
+
+# Loopback by default: a reverse proxy terminates TLS in front of it.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+
+# Threads let a worker keep idle keep-alive connections without blocking; pages are database-
+# and CPU-bound, so processes (one or two per core) do the work.
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+
+# A request that takes longer than this is stuck; the worker is killed and replaced.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = 2000
+max_requests_jitter = 200
+
+# Import Django once in the master; workers fork from it (faster start, shared memory).
+# Database connections are opened lazily, per worker, so none is shared across the fork.
+preload_app = True
+
+# Access log to stdout with the request time in milliseconds (%(M)s) and microseconds (%(D)s).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %(D)sus "%(f)s" "%(a)s"'
+
+# gunicorn itself trusts X-Forwarded-* only from these addresses (the proxy on the same host).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
