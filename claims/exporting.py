@@ -162,7 +162,12 @@ _JSON = {"int": _same, "date": _iso, "bool": _same}
 
 
 def converters(columns, by_kind) -> list[Callable]:
-    return [by_kind.get(c.kind, text) for c in columns]
+    """A converter per column; a column given by its name alone gets the generic one."""
+    return [by_kind.get(c.kind, text) if hasattr(c, "kind") else cell_text for c in columns]
+
+
+def _names(columns) -> list[str]:
+    return [getattr(c, "name", c) for c in columns]
 
 
 def cell_text(value) -> str:
@@ -213,14 +218,14 @@ class _Echo:
 def iter_csv(columns, values: Iterable[tuple]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     convert = converters(columns, _CSV)
-    yield writer.writerow([c.name for c in columns])
+    yield writer.writerow(_names(columns))
     for row in values:
         yield writer.writerow([f(v) for f, v in zip(convert, row, strict=True)])
 
 
 def iter_json(columns, values: Iterable[tuple]) -> Iterator[str]:
     """A JSON array of objects, one per line, streamed."""
-    names = [c.name for c in columns]
+    names = _names(columns)
     convert = converters(columns, _JSON)
     encode = json.JSONEncoder(ensure_ascii=False).encode
     first = True
@@ -241,7 +246,7 @@ def write_xlsx(columns, values: Iterable[tuple], out, *, title: str = "data") ->
     """An XLSX workbook in write-only mode (rows go to a temporary file as they come)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([c.name for c in columns])
+    sheet.append(_names(columns))
     convert = converters(columns, _XLSX)
     convert = [xlsx_text if f is text else f for f in convert]
     for row in values:
