@@ -698,15 +698,16 @@ class _Writer:
             ids = [citation_ids[(c, s)] for _, c, s in relocated]
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    f"UPDATE {table} SET locator = %s WHERE id = %s",  # noqa: S608
+                    f"UPDATE {table} SET locator = %s, version = version + 1 WHERE id = %s",  # noqa: S608
                     [(loc, pk) for (loc, _, _), pk in zip(relocated, ids, strict=True)],
                 )
             where, params = self.ids_where(ids)
             self.history(ClaimSource, "~", where, params)
         if inserts:
             pks = self.allocate(ClaimSource, len(inserts))
-            rows = [[pk, c, s, loc] for pk, (c, s, loc) in zip(pks, inserts, strict=True)]
-            self.insert(ClaimSource, ["id", "claim_id", "source_id", "locator"], rows)
+            # version: the row's first revision (casualties.concurrency; a raw insert sets it).
+            rows = [[pk, c, s, loc, 1] for pk, (c, s, loc) in zip(pks, inserts, strict=True)]
+            self.insert(ClaimSource, ["id", "claim_id", "source_id", "locator", "version"], rows)
             where, params = self.ids_where(pks)
             self.history(ClaimSource, "+", where, params)
 

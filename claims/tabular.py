@@ -276,6 +276,7 @@ def read_table(f, name: str, columns: Sequence) -> Table:
 
 def _read_xlsx(f, columns) -> Table:
     from openpyxl import load_workbook
+    from openpyxl.utils.escape import unescape
 
     try:
         book = load_workbook(f, read_only=True, data_only=True)
@@ -295,7 +296,8 @@ def _read_xlsx(f, columns) -> Table:
     def rows():
         width = len(headers)
         for number, raw_row in enumerate(values, start=start + 1):
-            cells = [_cell(v) for v in raw_row]
+            # Excel (and the export) write a CR and other control characters as _xHHHH_.
+            cells = [_cell(unescape(v) if isinstance(v, str) else v) for v in raw_row]
             if not any(c.strip() for c in cells):
                 continue
             if any(c.strip() for c in cells[width:]):
