@@ -70,6 +70,12 @@ def test_errors_and_seconds_are_counted_and_miss_the_target():
     assert not load.meets_target({**load.parse_wrk(CLEAN), "non_2xx": 0, "errors": 1})
 
 
+def test_a_run_where_nothing_answered_misses_the_target():
+    silent = CLEAN.replace("1277 requests", "0 requests")
+    assert load.parse_wrk(silent)["requests"] == 0
+    assert not load.meets_target(load.parse_wrk(silent))
+
+
 def test_output_that_is_not_wrk_is_refused():
     with pytest.raises(ValueError, match="not the output of wrk"):
         load.parse_wrk("wrk: command not found\n")
