@@ -164,8 +164,8 @@ def raw_insert(rows, user_id, update=False):
         writer.history(Claim, "+", where, params)
         cited = [(v["id"], s, loc) for v in rows for s, loc in v["sources"]]
         cpks = writer.allocate(ClaimSource, len(cited))
-        writer.insert(ClaimSource, ["id", "claim_id", "source_id", "locator"],
-                      [[pk, *c] for pk, c in zip(cpks, cited, strict=True)])  # fmt: skip
+        writer.insert(ClaimSource, ["id", "claim_id", "source_id", "locator", "version"],
+                      [[pk, *c, writer.version] for pk, c in zip(cpks, cited, strict=True)])  # fmt: skip
         where, params = writer.ids_where(cpks)
         writer.history(ClaimSource, "+", where, params)
         return
