@@ -61,12 +61,16 @@ def dump(path, *, changed=False):
         writer = csv.writer(out)
         writer.writerow([c.name for c in CLAIM_COLUMNS])
         rows = Claim.objects.order_by("pk").values_list("pk", *(c.path for c in plain))
+        names = [c.name for c in CLAIM_COLUMNS]
         for pk, *values in rows.iterator(chunk_size=5000):
-            cells = ["" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
-                     for v in values]  # fmt: skip
+            cells = dict(zip((c.name for c in plain), values, strict=True))
+            cells = {k: "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+                     for k, v in cells.items()}  # fmt: skip
             if changed:
-                cells[[c.name for c in plain].index("quote")] = f"revised {pk}"
-            writer.writerow([*cells, render_sources(cited.get(pk, []))])
+                cells["quote"] = f"revised {pk}"
+            cells["sources"] = render_sources(cited.get(pk, []))
+            cells["version"] = ""  # the rows are re-created by each path: no stale check
+            writer.writerow([cells[name] for name in names])
 
 
 def wipe():
@@ -215,6 +219,7 @@ def child_time(args):
     from claims.models import Claim
     from claims.resources import ClaimResource
 
+    wipe()
     user = get_user_model().objects.create_user("bench-importer")
     file_a, file_b = OUT / "import_a.csv", OUT / "import_b.csv"
     n = args.claims
@@ -375,8 +380,10 @@ def main():
         base = [sys.executable, __file__, "--claims", str(args.claims),
                 "--stock-rows", str(args.stock_rows)]  # fmt: skip
         for phase in ("prepare", "time"):
-            out = subprocess.run([*base, "--child", phase], env=env, check=True,
+            out = subprocess.run([*base, "--child", phase], env=env,
                                  capture_output=True, text=True)  # fmt: skip
+            if out.returncode:
+                sys.exit(f"{db} {phase} failed:\n{out.stderr}")
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         report(results[-1])
     (OUT / "import_results.json").write_text(json.dumps(results, indent=2))

@@ -356,7 +356,7 @@ def _resource(name, model, columns, id_column):
         (),
         {
             "model": model,
-            "fields": tuple(c.name for c in columns),
+            "fields": tuple(c.name for c in columns if c.attr != "version"),
             "import_id_fields": (id_column,),
             "skip_unchanged": True,
             "report_skipped": True,
