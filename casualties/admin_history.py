@@ -16,6 +16,8 @@ readable. ``list_editable`` is refused by a system check (casualties.E001): its 
 carry versions.
 """
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -495,6 +497,11 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return render(request, "admin/deleted_objects.html", context)
 
     def changelist_view(self, request, extra_context=None):
+        if any("\x00" in key + value for key, value in request.GET.items()):
+            # PostgreSQL cannot compare text with a NUL in it: search and filter without them.
+            query = {k.replace("\x00", ""): v.replace("\x00", "") for k, v in request.GET.items()}
+            messages.warning(request, "NUL characters were removed from the search.")
+            return HttpResponseRedirect(f"{request.path}?{urlencode(query)}")
         extra_context = {
             **(extra_context or {}),
             "deleted_url": reverse(

@@ -229,3 +229,12 @@ def test_admin_search_and_filters_take_hostile_text(staff, make_claim):
         assert response.status_code in (200, 302), kind
         if response.status_code == 200:
             assert audit_html(response.content.decode(), text) == [], kind
+
+
+def test_nul_characters_are_taken_out_of_an_admin_search(staff, make_claim):
+    make_claim()
+    url = reverse("admin:claims_claim_changelist")
+    response = staff.get(url, {"q": "Alpha\x00", "status__exact": "published\x00"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?q=Alpha&status__exact=published"
+    assert staff.get(response["Location"]).status_code == 200
