@@ -93,3 +93,42 @@ def test_the_review_queue_is_oldest_first(make_claim):
     first, second = make_claim(status="in_review"), make_claim(status="in_review")
     make_claim(status="draft")
     assert list(Claim.objects.in_review()) == [first, second]
+
+
+def test_a_stale_workflow_page_is_refused_with_409(client, make_claim, reviewer, admin_user):
+    from django.urls import reverse
+
+    from claims.services import claim_update
+    from tests.admin_forms import form_values
+
+    claim = make_claim(status="in_review")
+    client.force_login(reviewer)
+    url = reverse("admin:claims_claim_transition", args=[claim.pk, "publish"])
+    page = form_values(client.get(url))
+    claim_update(claim=claim, user=admin_user, reason="meanwhile", note="fixed a date")
+    refused = client.post(url, {**page, "reason": "checked the sources"})
+    assert refused.status_code == 409
+    assert "checked the sources" in refused.content.decode()  # their reason is kept
+    assert Claim.objects.get(pk=claim.pk).status == "in_review"
+    # From the page shown again (now at the current version) it goes through.
+    assert client.post(url, form_values(refused)).status_code == 302
+    assert Claim.objects.get(pk=claim.pk).status == "published"
+
+
+def test_the_review_queue_page_has_a_constant_query_count(
+    client, make_claim, reviewer, django_assert_num_queries
+):
+    from django.urls import reverse
+
+    client.force_login(reviewer)
+    url = reverse("admin:claims_claim_review")
+    make_claim(status="in_review")
+    client.get(url)
+    for _ in range(5):
+        make_claim(status="in_review")
+    # 1 session, 2 user, 3 the user's own permissions, 4 its groups' permissions, 5 the
+    # claims in review with claimant, subject and category joined in.
+    with django_assert_num_queries(5):
+        page = client.get(url)
+    queue = page.content.decode().split('id="review-queue"')[1].split("</table>")[0]
+    assert queue.count("<tr>") == 1 + 6  # the header and six claims
