@@ -25,6 +25,7 @@ from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.core import checks, signing
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -48,6 +49,8 @@ from casualties.history import change_context
 from claims.validators import validate_http_url
 
 REASON_FIELD = "change_reason"
+# Restoring an old revision (or a deleted object) is a reviewer's call (claims/roles.py).
+RESTORE_PERMISSION = "claims.restore_revision"
 RELOAD = "reload the page and make your change again"
 
 
@@ -312,6 +315,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
                 .first()
             )
 
+        if request.method == "POST" and not request.user.has_perm(RESTORE_PERMISSION):
+            raise PermissionDenied
         request.restore_live_version = live_version()
         try:
             with transaction.atomic():
@@ -319,6 +324,11 @@ class HistoryAdmin(SimpleHistoryAdmin):
         except EditConflict:
             request.restore_live_version = live_version()
             return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return super().revert_disabled(request, obj) or not request.user.has_perm(
+            RESTORE_PERMISSION
+        )
 
     def edit_conflicts(self, forms_):
         """What changed meanwhile, for each form that met a conflict."""
@@ -464,8 +474,6 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def deleted_view(self, request):
         """Objects that were deleted, each with a link to restore its last state."""
         if not self.has_view_history_or_change_history_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         history = self.model.history
         pk_name = self.opts.pk.attname

@@ -144,6 +144,10 @@ class ClaimQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Claim.Status.PUBLISHED)
 
+    def in_review(self):
+        """The reviewers' queue: waiting longest first."""
+        return self.filter(status=Claim.Status.IN_REVIEW).order_by("updated_at", "id")
+
     def about(self, party):
         return self.filter(subject=party)
 
@@ -281,6 +285,12 @@ class Claim(models.Model):
     )
     acceptance_reason = models.TextField(blank=True)
     note = models.TextField("editor's note", blank=True)
+    review_note = models.TextField(
+        "reviewer's note",
+        blank=True,
+        default="",
+        help_text="Why a reviewer sent this claim back to draft; set by “send back”.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -290,6 +300,10 @@ class Claim(models.Model):
 
     class Meta:
         ordering = ["as_of", "stated_on", "id"]
+        permissions = [
+            ("publish_claim", "Can publish, send back and retract claims"),
+            ("restore_revision", "Can restore an old revision of any object"),
+        ]
         indexes = [
             models.Index(
                 fields=["status", "subject", "category", "claimant"],

@@ -49,6 +49,82 @@ def claim_update(
     return save_with_history(claim, user=user, reason=reason)
 
 
+class IllegalTransition(Exception):
+    """A workflow step the claim's status does not allow (e.g. publishing a draft)."""
+
+
+# (service name, from statuses, to status): draft → in review → published → retracted, and
+# in review → draft when a reviewer sends it back.
+S = Claim.Status
+TRANSITIONS = {
+    "submit": ((S.DRAFT,), S.IN_REVIEW),
+    "publish": ((S.IN_REVIEW,), S.PUBLISHED),
+    "send_back": ((S.IN_REVIEW,), S.DRAFT),
+    "retract": ((S.PUBLISHED,), S.RETRACTED),
+}
+
+
+def _transition(claim, name, *, user, reason, expected_version, **fields):
+    allowed, to = TRANSITIONS[name]
+    if claim.status not in allowed:
+        raise IllegalTransition(
+            f"Claim {claim.external_id} is {claim.get_status_display()}; "
+            f"“{name.replace('_', ' ')}” needs it to be "
+            f"{' or '.join(S(a).label for a in allowed)}."
+        )
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why; the reason is kept in the history."})
+    claim.version = expected_version  # refused (EditConflict) if the claim moved on
+    claim.status = to
+    for name_, value in fields.items():
+        setattr(claim, name_, value)
+    return save_with_history(claim, user=user, reason=reason.strip())
+
+
+@transaction.atomic
+def claim_submit_for_review(
+    *, claim: Claim, user, expected_version: int, reason: str = "Submitted for review"
+) -> Claim:
+    """Draft → in review. One history row with who and why."""
+    return _transition(claim, "submit", user=user, reason=reason, expected_version=expected_version)
+
+
+@transaction.atomic
+def claim_publish(*, claim: Claim, user, expected_version: int, reason: str = "Published") -> Claim:
+    """In review → published: from now on the claim counts on the public pages."""
+    return _transition(
+        claim, "publish", user=user, reason=reason, expected_version=expected_version,
+        review_note="",
+    )  # fmt: skip
+
+
+@transaction.atomic
+def claim_send_back(*, claim: Claim, user, expected_version: int, note: str) -> Claim:
+    """In review → draft, with the reviewer's note kept in ``review_note`` and the history."""
+    if not (note or "").strip():
+        raise ValidationError({"review_note": "Say what the editor should change."})
+    return _transition(
+        claim, "send_back", user=user, reason=f"Sent back: {note.strip()}",
+        expected_version=expected_version, review_note=note.strip(),
+    )  # fmt: skip
+
+
+@transaction.atomic
+def claim_retract(*, claim: Claim, user, expected_version: int, reason: str) -> Claim:
+    """Published → retracted: it leaves the public pages; its history stays."""
+    return _transition(
+        claim, "retract", user=user, reason=reason, expected_version=expected_version
+    )
+
+
+TRANSITION_SERVICES = {
+    "submit": claim_submit_for_review,
+    "publish": claim_publish,
+    "send_back": claim_send_back,
+    "retract": claim_retract,
+}
+
+
 @transaction.atomic
 def flags_refresh(*, conflict, user, reason: str) -> dict[str, int]:
     """(Re)compute the contradiction flags of a conflict from the reconciliation.

@@ -92,3 +92,33 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def member_of(db):
+    """A staff user in the named role's group (editor, reviewer, administrator)."""
+    from django.contrib.auth.models import Group
+
+    def make(role, username=None):
+        user = get_user_model().objects.create_user(
+            username or role, f"{role}@example.org", f"pw-{role}-123!", is_staff=True
+        )
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def editor(member_of):
+    return member_of("editor")
+
+
+@pytest.fixture
+def reviewer(member_of):
+    return member_of("reviewer")
+
+
+@pytest.fixture
+def administrator(member_of):
+    return member_of("administrator")
