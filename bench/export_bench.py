@@ -129,7 +129,9 @@ def prepare(db):
 
 def child(env, *args):
     cmd = [sys.executable, __file__, *args]
-    output = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+    output = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if output.returncode:
+        sys.exit(f"{' '.join(args)} failed:\n{output.stderr[-3000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 

@@ -1,30 +1,181 @@
-"""The admin's revision history: a reason on every save, readable diffs, restore, undelete.
+"""The admin's revision history: a reason on every save, readable diffs, restore, undelete,
+and edit conflicts.
 
 Every ModelAdmin of the project derives from ``HistoryAdmin`` so no admin write (change form,
 inline rows, revert of a revision, delete, bulk delete) can leave a history row without a
 reason: the form asks for one, and ``casualties.history`` refuses the write otherwise.
+
+Edit conflicts: every change form and every inline row carries the version it was opened at,
+signed, in a hidden ``version`` field (``<prefix>-<i>-version`` in inline rows); action forms
+post ``"<pk>,<version>"`` for each selected object. A save, restore or action from a version
+that is no longer current is refused: forms come back with HTTP 409, the editor's text kept and
+what changed meanwhile shown above it (``admin/edit_conflict.html``); actions are refused whole
+with a message naming the objects. The check that cannot be raced is django-concurrency's
+versioned UPDATE underneath (``casualties.concurrency``); the form check only makes the refusal
+readable. ``list_editable`` is refused by a system check (casualties.E001): its rows cannot
+carry versions.
 """
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.widgets import AdminURLFieldWidget
-from django.db import models
+from django.core import checks, signing
+from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import select_template
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from casualties.concurrency import VERSION_FIELD
+from casualties.concurrency import (
+    VERSION_FIELD,
+    EditConflict,
+    changes_since,
+    sign_version,
+    stale_versions,
+    unsign_version,
+)
 from casualties.history import change_context
 from claims.validators import validate_http_url
 
 REASON_FIELD = "change_reason"
+RELOAD = "reload the page and make your change again"
 
 
-class ReasonForm(forms.ModelForm):
+class SignedVersionField(forms.CharField):
+    """The version a form was opened at, signed so that a page cannot claim one it never saw."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        try:
+            return unsign_version(value)
+        except (signing.BadSignature, ValueError):
+            raise forms.ValidationError(
+                f"This form's revision marker is not valid; {RELOAD}.", code="bad_version"
+            ) from None
+
+
+_LIVE_UNSET = object()
+
+
+class VersionedFormMixin:
+    """Carries the version the object was opened at, and refuses a save from an older one.
+
+    On a conflict the form is invalid (so the admin shows it again with the editor's input), it
+    remembers ``edit_conflict`` = (the version they opened, the object now), and its hidden
+    version moves to the current one: saving again after reading the changes is a deliberate
+    overwrite, not another refusal.
+    """
+
+    # What the live row's version is, when it is not the instance's own (restoring an old
+    # revision: the instance is the revision, the row is elsewhere; None if it was deleted).
+    live_version = _LIVE_UNSET
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.edit_conflict = None
+        version = self._live_version()
+        if version is not None and self.instance.pk is not None:
+            self.fields[VERSION_FIELD].initial = sign_version(version)
+
+    def _live_version(self):
+        if self.live_version is not _LIVE_UNSET:
+            return self.live_version
+        if self.instance.pk is None or self.instance._state.adding:
+            return None
+        return getattr(self.instance, VERSION_FIELD)
+
+    def clean(self):
+        data = super().clean()
+        opened = self.cleaned_data.get(VERSION_FIELD)
+        if VERSION_FIELD in self.errors:
+            return data
+        live = self._live_version()
+        if live is None:
+            if opened is not None and self.instance.pk is None and self.prefix:
+                # An inline row that was deleted by someone else since the page was opened.
+                self.edit_conflict = (opened, None)
+                self.add_error(None, "This row was deleted by someone else since you opened it.")
+            return data
+        if opened is None:
+            self.add_error(
+                None, f"This form does not say which revision it was opened at; {RELOAD}."
+            )
+        elif opened != live:
+            self.edit_conflict = (opened, self.instance)
+            self.add_error(
+                None,
+                "Not saved: someone else changed this since you opened it (see what changed "
+                "above). Your text is kept below; save again to replace their version with it.",
+            )
+            self.data = self.data.copy()
+            self.data[self.add_prefix(VERSION_FIELD)] = sign_version(live)
+        else:
+            # The save checks this version in its UPDATE, so a race after this check is
+            # refused by the database too.
+            setattr(self.instance, VERSION_FIELD, opened)
+        return data
+
+
+class VersionedInlineForm(VersionedFormMixin, forms.ModelForm):
+    version = SignedVersionField()
+
+
+def versioned_form(form_class):
+    """``form_class`` with the signed version field, unless it has it already."""
+    if VERSION_FIELD in form_class.base_fields:
+        return form_class
+    return type(
+        f"Versioned{form_class.__name__}",
+        (VersionedFormMixin, form_class),
+        {VERSION_FIELD: SignedVersionField()},
+    )
+
+
+class VersionedInlineFormSet(forms.BaseInlineFormSet):
+    def _should_delete_form(self, form):
+        # Deleting a row someone changed meanwhile is a conflict too: validate it, so the
+        # formset is refused instead of the row silently going.
+        return super()._should_delete_form(form) and not getattr(form, "edit_conflict", None)
+
+
+def fields_but_version(fields):
+    """Field names (or fieldsets) without the version: it is the form's own signed field; the
+    model's is not editable, and naming it among a model form's fields is an error."""
+    if fields is None:
+        return None
+    fields = list(fields)
+    if fields and isinstance(fields[0], tuple | list) and isinstance(fields[0][-1], dict):
+        fields = flatten_fieldsets(fields)
+    return [f for f in fields if f != VERSION_FIELD]
+
+
+class VersionedInlineMixin:
+    """Inline rows carry their version too (``<prefix>-<i>-version``)."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["fields"] = fields_but_version(
+            kwargs["fields"] if "fields" in kwargs else self.get_fieldsets(request, obj)
+        )
+        return super().get_formset(request, obj, **kwargs)
+
+
+class ReasonForm(VersionedFormMixin, forms.ModelForm):
+    version = SignedVersionField()
     change_reason = forms.CharField(
         label="Reason for this change",
         max_length=1000,
@@ -93,28 +244,183 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        named = [f for _, opts in fieldsets for f in opts["fields"]]
-        if REASON_FIELD in named:
-            fieldsets = [
-                (name, {**opts, "fields": [f for f in opts["fields"] if f != REASON_FIELD]})
-                for name, opts in fieldsets
-            ]
-        return [*fieldsets, ("Why", {"fields": [REASON_FIELD]})]
+        moved = {REASON_FIELD, VERSION_FIELD}
+        fieldsets = [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f not in moved]})
+            for name, opts in fieldsets
+        ]
+        return [*fieldsets, ("Why", {"fields": [REASON_FIELD, VERSION_FIELD]})]
+
+    # --- edit conflicts ------------------------------------------------------------------
+
+    def check(self, **kwargs):
+        errors = super().check(**kwargs)
+        if self.list_editable:
+            errors.append(
+                checks.Error(
+                    "list_editable is not allowed: rows edited in the list cannot carry their "
+                    "version, so a list save could overwrite someone else's change unseen.",
+                    hint="Edit in the change form, or write a versioned action.",
+                    obj=self.__class__,
+                    id="casualties.E001",
+                )
+            )
+        return errors
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["fields"] = fields_but_version(
+            kwargs["fields"] if "fields" in kwargs else self.get_fieldsets(request, obj)
+        )
+        form = versioned_form(super().get_form(request, obj, change=change, **kwargs))
+        live = getattr(request, "restore_live_version", _LIVE_UNSET)
+        if live is not _LIVE_UNSET:
+            form = type(form.__name__, (form,), {"live_version": live})
+        return form
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        for inline in inlines:
+            if not isinstance(inline, VersionedInlineMixin):
+                cls = type(inline)
+                inline.__class__ = type(f"Versioned{cls.__name__}", (VersionedInlineMixin, cls), {})
+            inline.form = versioned_form(inline.form)
+            if not issubclass(inline.formset, VersionedInlineFormSet):
+                inline.formset = type(
+                    f"Versioned{inline.formset.__name__}",
+                    (VersionedInlineFormSet, inline.formset),
+                    {},
+                )
+        return inlines
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except EditConflict:
+            # Someone saved between this form's check and its UPDATE: the transaction rolled
+            # back, nothing was written. Run the form again; it now sees the conflict.
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # Restoring a revision writes over the live row: from its current version (the
-        # revision's own version is long gone), or inserts it again if it was deleted.
-        request.restore_live_version = (
-            self.model._base_manager.filter(pk=unquote(object_id))
-            .values_list(VERSION_FIELD, flat=True)
-            .first()
-        )
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        # Restoring a revision writes over the live row, so the page carries (and the save
+        # checks) the live row's version, not the revision's; None if the row was deleted.
+        def live_version():
+            return (
+                self.model._base_manager.filter(pk=unquote(object_id))
+                .values_list(VERSION_FIELD, flat=True)
+                .first()
+            )
+
+        request.restore_live_version = live_version()
+        try:
+            with transaction.atomic():
+                return super().history_form_view(request, object_id, version_id, extra_context)
+        except EditConflict:
+            request.restore_live_version = live_version()
+            return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def edit_conflicts(self, forms_):
+        """What changed meanwhile, for each form that met a conflict."""
+        conflicts = []
+        for form in forms_:
+            if not getattr(form, "edit_conflict", None):
+                continue
+            opened, obj = form.edit_conflict
+            if obj is None:
+                conflicts.append({"label": "a row", "deleted": True, "changes": []})
+                continue
+            model = type(obj)
+            live = model._base_manager.filter(pk=obj.pk).first()
+            rows = []
+            for change in changes_since(obj, opened):
+                row = {"change": change, "yours": "", "now": ""}
+                if change.field:
+                    field = model._meta.get_field(change.field)
+                    row["yours"] = yours(form, field)
+                    row["now"] = display_value(live, field) if live is not None else ""
+                rows.append(row)
+            conflicts.append(
+                {
+                    "label": f"{model._meta.verbose_name} “{live if live is not None else obj}”",
+                    "deleted": live is None,
+                    "changes": rows,
+                }
+            )
+        return conflicts
+
+    def _conflict_response(self, response, forms_):
+        conflicts = self.edit_conflicts(forms_)
+        if conflicts:
+            response.context_data["conflict_base_template"] = select_template(
+                [response.template_name]
+                if isinstance(response.template_name, str)
+                else response.template_name
+            )
+            response.context_data["edit_conflicts"] = conflicts
+            response.template_name = "admin/edit_conflict.html"
+            response.status_code = 409
+        return response
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        forms_ = [context["adminform"].form]
+        for inline in context.get("inline_admin_formsets", []):
+            forms_.extend(inline.formset.forms)
+        return self._conflict_response(response, forms_)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        if "adminform" not in context:  # the list of revisions
+            return super().render_history_view(request, template, context, **kwargs)
+        response = TemplateResponse(request, template, context, **kwargs)
+        return self._conflict_response(response, [context["adminform"].form])
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj):
+        """The row's checkbox posts "<pk>,<version>", so an action knows what was seen."""
+        attrs = {
+            "class": "action-select",
+            "aria-label": format_html("Select this object for an action - {}", obj),
+        }
+        checkbox = forms.CheckboxInput(attrs, lambda value: False)
+        value = f"{obj.pk},{getattr(obj, VERSION_FIELD)}"
+        return checkbox.render(helpers.ACTION_CHECKBOX_NAME, value)
+
+    def response_action(self, request, queryset):
+        """Refuse a whole action if any selected object changed since the list was shown."""
+        if request.POST.get("select_across") in {"1", "True", "true", "on"}:
+            # "Select all N": the editor chose a filter, not particular revisions.
+            return super().response_action(request, queryset)
+        expected = {}
+        to_python = self.opts.pk.to_python
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                pk, version = value.split(",")
+                expected[to_python(pk)] = int(version)
+        except (ValueError, TypeError, forms.ValidationError):
+            self.message_user(
+                request,
+                f"The selection does not say which revisions you saw; {RELOAD}.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        with transaction.atomic():
+            stale = stale_versions(self.model, expected, lock=True)
+            if stale:
+                still = {o.pk: o for o in self.model._base_manager.filter(pk__in=stale)}
+                names = ", ".join(
+                    f"“{still[pk]}”" if pk in still else f"#{pk} (deleted)" for pk in stale
+                )
+                self.message_user(
+                    request,
+                    f"Nothing was done: changed by someone else since you opened the list: "
+                    f"{names}. Check them and select again.",
+                    messages.ERROR,
+                )
+                return HttpResponseRedirect(request.get_full_path())
+            request.POST = request.POST.copy()
+            request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, [str(pk) for pk in expected])
+            return super().response_action(request, queryset)
 
     def save_model(self, request, obj, form, change):
-        live_version = getattr(request, "restore_live_version", None)
-        if live_version is not None:
-            obj.version = live_version
         reason = form.cleaned_data[REASON_FIELD]
         obj._change_reason = reason
         with change_context(user=request.user, reason=reason):
@@ -197,3 +503,25 @@ class HistoryAdmin(SimpleHistoryAdmin):
             ),
         }
         return super().changelist_view(request, extra_context)
+
+
+def yours(form, field):
+    """The value the editor typed for ``field``, as it reads."""
+    if field.name in getattr(form, "cleaned_data", {}):
+        value = form.cleaned_data[field.name]
+    else:
+        value = form.data.get(form.add_prefix(field.name), "")
+    if field.choices and not isinstance(value, list | models.Model):
+        value = dict(field.flatchoices).get(value, value)
+    return "(empty)" if value in (None, "") else value
+
+
+def display_value(obj, field):
+    """The stored value of ``field`` as it reads (choice labels, related objects by name)."""
+    if field.is_relation and field.many_to_one:
+        value = getattr(obj, field.name)
+    else:
+        value = field.value_from_object(obj)
+        if field.choices:
+            value = dict(field.flatchoices).get(value, value)
+    return "(empty)" if value in (None, "") else value

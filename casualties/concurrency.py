@@ -113,7 +113,8 @@ def changes_since(obj, version) -> list[Change]:
     """What changed in ``obj`` after revision ``version``, oldest first, one entry per field
     and revision, read from its simple-history rows (who, when and why included).
 
-    A deletion since then shows as one entry with field "(deleted)".
+    A deletion since then shows as one entry labelled "(deleted)", a save that changed no
+    field as one labelled "(saved, no field changed)"; both with an empty ``field``.
     """
     model = type(obj)
     pk_name = model._meta.pk.attname
@@ -142,9 +143,13 @@ def changes_since(obj, version) -> list[Change]:
             changes.append(Change(field="", label="(deleted)", old="", new="", **common))
         elif previous is not None:
             delta = row.diff_against(previous, foreign_keys_are_objs=False)
-            for change in delta.changes:
-                if change.field in _NOT_SHOWN:
-                    continue
+            shown = [c for c in delta.changes if c.field not in _NOT_SHOWN]
+            if not shown:
+                # Saved with nothing changed (e.g. the parent of changed inline rows): still
+                # news, it says who saved and why.
+                changes.append(Change(field="", label="(saved, no field changed)", old="",
+                                      new="", **common))  # fmt: skip
+            for change in shown:
                 field = model._meta.get_field(change.field)
                 changes.append(
                     Change(

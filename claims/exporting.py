@@ -162,7 +162,12 @@ _JSON = {"int": _same, "date": _iso, "bool": _same}
 
 
 def converters(columns, by_kind) -> list[Callable]:
-    return [by_kind.get(c.kind, text) for c in columns]
+    """A converter per column; a column given by its name alone gets the generic one."""
+    return [by_kind.get(c.kind, text) if hasattr(c, "kind") else cell_text for c in columns]
+
+
+def _names(columns) -> list[str]:
+    return [getattr(c, "name", c) for c in columns]
 
 
 def cell_text(value) -> str:
@@ -213,14 +218,14 @@ class _Echo:
 def iter_csv(columns, values: Iterable[tuple]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     convert = converters(columns, _CSV)
-    yield writer.writerow([c.name for c in columns])
+    yield writer.writerow(_names(columns))
     for row in values:
         yield writer.writerow([f(v) for f, v in zip(convert, row, strict=True)])
 
 
 def iter_json(columns, values: Iterable[tuple]) -> Iterator[str]:
     """A JSON array of objects, one per line, streamed."""
-    names = [c.name for c in columns]
+    names = _names(columns)
     convert = converters(columns, _JSON)
     encode = json.JSONEncoder(ensure_ascii=False).encode
     first = True
@@ -241,7 +246,7 @@ def write_xlsx(columns, values: Iterable[tuple], out, *, title: str = "data") ->
     """An XLSX workbook in write-only mode (rows go to a temporary file as they come)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([c.name for c in columns])
+    sheet.append(_names(columns))
     convert = converters(columns, _XLSX)
     convert = [xlsx_text if f is text else f for f in convert]
     for row in values:
@@ -258,69 +263,8 @@ def xlsx_file(columns, values: Iterable[tuple], *, title: str = "data"):
 
 
 # --- the tables ------------------------------------------------------------------------------
-# PROVISIONAL until claims.resources (the import side) lands: then the columns come from its
-# column definitions so the two never disagree. Same names, paths, kinds and cell formats.
-
-
-def render_sources(values: list[tuple]) -> str:
-    """(slug,) or (slug, locator) tuples → ``slug (locator); slug``."""
-    return "; ".join(f"{v[0]} ({v[1]})" if len(v) > 1 and v[1] else v[0] for v in values)
-
-
-def render_names(values: list[tuple]) -> str:
-    """(language, name, used_by) tuples → ``hy=Ստեփանակերտ (Armenian usage); az=Xankəndi``."""
-    return "; ".join(
-        f"{lang}={name} ({used})" if used else f"{lang}={name}" for lang, name, used in values
-    )
-
-
-def _provisional_columns():
-    def col(name, kind="text"):
-        return Column(name, f"{name}__slug" if kind == "fk" else name, kind)
-
-    def cols(*specs):
-        return tuple(col(*s) if isinstance(s, tuple) else col(s) for s in specs)
-
-    return {
-        "claims": cols(
-            "external_id", ("conflict", "fk"), ("claimant", "fk"), ("subject", "fk"),
-            ("category", "fk"), "figure_text", ("lower", "int"), ("upper", "int"),
-            ("qualifier", "choice"), ("scope", "choice"), ("as_of", "date"),
-            ("period_start", "date"), ("period_end", "date"), ("stated_on", "date"),
-            ("event", "fk"), ("place", "fk"), "quote", ("status", "choice"),
-            ("assessment", "choice"), "assessment_note", ("accepted", "bool"),
-            "acceptance_reason", "note", ("sources", "many"),
-        ),
-        "records": cols(
-            "external_id", ("conflict", "fk"), "name", "name_transliterated",
-            ("role", "choice"), "rank", "description", ("party", "fk"), ("outcome", "choice"),
-            ("date", "date"), ("place", "fk"), ("event", "fk"), ("sources", "many"),
-        ),
-        "sources": cols(
-            "slug", "title", "publisher", "url", ("published_on", "date"),
-            ("accessed_on", "date"), "archive_url", "language", "note",
-        ),
-        "events": cols(
-            "slug", "name", ("conflict", "fk"), ("start_date", "date"), ("end_date", "date"),
-            ("place", "fk"), "description",
-        ),
-        "parties": cols(
-            "slug", "name", ("conflict", "fk"), ("kind", "choice"), ("parent", "fk"),
-            ("side", "fk"), "description",
-        ),
-        "places": cols(
-            "slug", "name", ("kind", "choice"), ("parent", "fk"), ("is_contested", "bool"),
-            ("names", "many"),
-        ),
-        "categories": cols(
-            "slug", "name", ("parent", "fk"), ("kind", "choice"), ("unit", "choice"),
-            ("outcome", "choice"), ("position", "int"),
-        ),
-        "claimants": cols(
-            "slug", "name", ("kind", "choice"), ("party", "fk"), "description",
-        ),
-    }  # fmt: skip
-
+# The columns are the import's (``claims.resources``): names, ORM paths, kinds and the format of
+# the list cells. Only how a many-valued column is read is said here.
 
 TABLE_NAMES = ("claims", "records", "sources", "events", "parties", "places", "categories",
                "claimants")  # fmt: skip
@@ -329,13 +273,10 @@ PRIVATE = {"claims": frozenset({"note"})}
 
 
 def _tables() -> dict[str, Table]:
-    from casualties.models import CasualtyRecord, Category, Event, Party, Place, PlaceName
-    from claims.models import Claim, Claimant, ClaimSource, Source
+    from casualties.models import CasualtyRecord, PlaceName
+    from claims.models import ClaimSource
+    from claims.resources import COLUMNS, render_names, render_sources
 
-    models_ = {
-        "claims": Claim, "records": CasualtyRecord, "sources": Source, "events": Event,
-        "parties": Party, "places": Place, "categories": Category, "claimants": Claimant,
-    }  # fmt: skip
     # How each many-valued column is read: one query, ordered by the exported row's id.
     many = {
         ("claims", "sources"): ManyColumn(
@@ -349,16 +290,30 @@ def _tables() -> dict[str, Table]:
             "names", PlaceName, "place_id", ("language", "name", "used_by"), render_names
         ),
     }  # fmt: skip
-    columns = _provisional_columns()
-    return {
-        name: Table(
+    tables = {}
+    for name in TABLE_NAMES:
+        columns = COLUMNS[name]
+        model = _model_of(name)
+        tables[name] = Table(
             name,
-            models_[name],
-            tuple(many[(name, c.name)] if c.kind == "many" else c for c in columns[name]),
+            model,
+            tuple(
+                many[(name, c.name)] if c.kind == "many" else Column(c.name, c.path, c.kind)
+                for c in columns
+            ),
             PRIVATE.get(name, frozenset()),
         )
-        for name in TABLE_NAMES
-    }
+    return tables
+
+
+def _model_of(name: str):
+    from casualties.models import CasualtyRecord, Category, Event, Party, Place
+    from claims.models import Claim, Claimant, Source
+
+    return {
+        "claims": Claim, "records": CasualtyRecord, "sources": Source, "events": Event,
+        "parties": Party, "places": Place, "categories": Category, "claimants": Claimant,
+    }[name]  # fmt: skip
 
 
 _TABLES: dict[str, Table] | None = None

@@ -32,8 +32,16 @@ def claim_create(*, user, reason: str, sources: list[Source] = (), **fields) -> 
 
 
 @transaction.atomic
-def claim_update(*, claim: Claim, user, reason: str, **fields) -> Claim:
-    """Change fields of a claim. New words without new bounds are read again."""
+def claim_update(
+    *, claim: Claim, user, reason: str, expected_version: int | None = None, **fields
+) -> Claim:
+    """Change fields of a claim. New words without new bounds are read again.
+
+    With ``expected_version`` (the version the editor started from) the save is refused with
+    ``casualties.concurrency.EditConflict``, writing nothing, if the claim moved on since.
+    """
+    if expected_version is not None:
+        claim.version = expected_version
     for name, value in fields.items():
         setattr(claim, name, value)
     if "figure_text" in fields and not {"lower", "upper", "qualifier"} & fields.keys():

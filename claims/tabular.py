@@ -219,9 +219,23 @@ def _limited(rows: Iterator, limit: int) -> Iterator:
         yield item
 
 
+def _csv_records(reader, start) -> Iterator:
+    """The reader's rows, numbered; a row the csv module cannot parse is a file error."""
+    number = start
+    while True:
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise FileError(f"Row {number} cannot be read as CSV: {exc}.") from None
+        yield number, raw
+        number += 1
+
+
 def _csv_rows(reader, headers, start) -> Iterator:
     width = len(headers)
-    for number, raw in enumerate(reader, start=start):
+    for number, raw in _csv_records(reader, start):
         if not any(cell.strip() for cell in raw):
             continue  # blank lines are skipped
         extra = raw[width:]
@@ -256,9 +270,11 @@ def read_table(f, name: str, columns: Sequence) -> Table:
     text = io.TextIOWrapper(f, encoding=encoding, newline="")
     if fmt == "json":
         return _read_json(text, columns, note)
+    # A cell can be as long as the file may be (the csv module's default stops at 128 KB).
+    csv.field_size_limit(max(csv.field_size_limit(), max_bytes()))
     reader = csv.reader(text)
     start = 1
-    for raw in reader:
+    for _, raw in _csv_records(reader, 1):
         if any(cell.strip() for cell in raw):
             break
         start += 1

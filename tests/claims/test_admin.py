@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from claims.models import Claim, ClaimSource
+from tests.admin_forms import selected, version_of
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,7 @@ def form_data(claim, **overrides):
         "acceptance_reason": "",
         "note": "",
         "change_reason": "",
+        "version": version_of(claim),
         "citations-TOTAL_FORMS": "0",
         "citations-INITIAL_FORMS": "0",
         "citations-MIN_NUM_FORMS": "0",
@@ -54,6 +56,7 @@ def form_data(claim, **overrides):
         data[f"citations-{i}-claim"] = claim.pk
         data[f"citations-{i}-source"] = citation.source_id
         data[f"citations-{i}-locator"] = citation.locator
+        data[f"citations-{i}-version"] = version_of(citation)
     data.update(overrides)
     return data
 
@@ -192,7 +195,9 @@ def test_an_old_revision_can_be_restored(client_as_admin, make_claim, admin_user
     page = client_as_admin.get(revert_url)
     assert page.status_code == 200
     response = client_as_admin.post(
-        revert_url, form_data(first.instance, change_reason="Revert vandalism")
+        revert_url,
+        # The restore page carries the live row's version (the one it writes over).
+        form_data(first.instance, change_reason="Revert vandalism", version=version_of(claim)),
     )
     assert response.status_code == 302
     claim.refresh_from_db()
@@ -246,7 +251,7 @@ def test_a_deleted_claim_can_be_found_and_restored(client_as_admin, make_claim, 
 
 def test_bulk_delete_needs_a_reason(client_as_admin, make_claim):
     claims = [make_claim(), make_claim()]
-    data = {"action": "delete_selected_with_reason", "_selected_action": [c.pk for c in claims]}
+    data = {"action": "delete_selected_with_reason", "_selected_action": selected(*claims)}
     client_as_admin.post(reverse("admin:claims_claim_changelist"), {**data, "post": "yes"})
     assert Claim.objects.count() == 2
     client_as_admin.post(

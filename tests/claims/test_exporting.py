@@ -327,9 +327,9 @@ class TestCommands:
         assert len(json.loads(target.read_text())) == 5
 
     def test_progress_goes_to_stderr(self, records, monkeypatch):
-        from claims.management import export_command
+        from claims.management import table_commands
 
-        monkeypatch.setattr(export_command, "PROGRESS_EVERY", 2)
+        monkeypatch.setattr(table_commands, "EXPORT_PROGRESS_EVERY", 2)
         out, err = io.StringIO(), io.StringIO()
         call_command("export_records", "-f", "json", stdout=out, stderr=err)
         assert "2 / 5" in err.getvalue() and "4 / 5" in err.getvalue()

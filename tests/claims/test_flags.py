@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from claims.models import ContradictionFlag
 from claims.services import claim_update, flag_resolve, flags_refresh
+from tests.admin_forms import version_of
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ class TestReviewQueue:
         response = client.post(
             reverse("admin:claims_contradictionflag_change", args=[flag.pk]),
             {"status": "resolved", "resolution_note": "Misprint of 4,000?",
-             "change_reason": "review of 28 Nov"},
+             "change_reason": "review of 28 Nov", "version": version_of(flag)},
         )  # fmt: skip
         assert response.status_code == 302
         flag.refresh_from_db()
@@ -127,7 +128,12 @@ class TestReviewQueue:
         client.force_login(admin_user)
         response = client.post(
             reverse("admin:claims_contradictionflag_change", args=[flag.pk]),
-            {"status": "resolved", "resolution_note": "", "change_reason": "review"},
+            {
+                "status": "resolved",
+                "resolution_note": "",
+                "change_reason": "review",
+                "version": version_of(flag),
+            },
         )
         assert response.status_code == 200
         flag.refresh_from_db()

@@ -111,3 +111,25 @@ def test_json_list_of_objects():
     assert rows[0] == (1, {**data[0], "date": ""})
     assert "list of objects" in refused(b'{"a": 1}', "f.json")
     assert "not valid JSON" in refused(b"[{", "f.json")
+
+
+def test_a_cell_longer_than_the_csv_modules_default_limit_is_read():
+    long_name = "Ա" * 300_000  # the csv module stops at 131,072 characters by default
+    rows = read((HEADER + f"r-1,test-war,{long_name},serviceman,alpha,killed\n").encode())[1]
+    assert rows[0][1]["name"] == long_name
+
+
+def test_a_row_the_csv_module_cannot_parse_is_refused_with_its_number():
+    import csv
+
+    from claims.tabular import _csv_records
+
+    def reader():
+        yield ["a"]
+        raise csv.Error("field larger than field limit (131072)")
+
+    with pytest.raises(FileError) as exc:
+        list(_csv_records(reader(), 5))
+    assert (
+        exc.value.message == "Row 6 cannot be read as CSV: field larger than field limit (131072)."
+    )

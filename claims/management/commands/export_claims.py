@@ -1,6 +1,6 @@
 """export_claims [--output FILE] [--format csv|xlsx|json] [--status published ...]"""
 
-from claims.management.export_command import ExportCommand
+from claims.management.table_commands import ExportCommand
 from claims.models import Claim
 
 

@@ -1,6 +1,6 @@
 """export_records [--output FILE] [--format csv|xlsx|json]"""
 
-from claims.management.export_command import ExportCommand
+from claims.management.table_commands import ExportCommand
 
 
 class Command(ExportCommand):

@@ -1,0 +1,69 @@
+"""Two tabs of one editor in a real Chromium: the second save is refused, the conflict is shown
+and the text typed in the second tab is still there."""
+
+import os
+import shutil
+
+import pytest
+
+from claims.models import Claim
+from tests.browser.test_admin_browser import CHROMIUM, OUTPUT
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed"),
+]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser_context():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
+        context = browser.new_context()
+        yield context
+        browser.close()
+
+
+def test_two_tabs_the_second_save_is_refused_and_keeps_its_text(
+    browser_context, live_server, admin_user, make_claim
+):
+    claim = make_claim(figure_text="100")
+    tab1 = browser_context.new_page()
+    tab1.goto(f"{live_server.url}/admin/login/")
+    tab1.fill("#id_username", "boss")
+    tab1.fill("#id_password", "pw-boss-123!")
+    tab1.click("input[type=submit]")
+    url = f"{live_server.url}/admin/claims/claim/{claim.pk}/change/"
+    tab1.goto(url)
+    tab2 = browser_context.new_page()
+    tab2.goto(url)
+
+    tab1.fill("#id_quote", "By 30 September, 700 servicemen")
+    tab1.fill("#id_change_reason", "quote from the MoD")
+    tab1.click("input[name=_continue]")
+    assert tab1.input_value("#id_quote") == "By 30 September, 700 servicemen"
+
+    tab2.fill("#id_note", "Checked against the named list; keep this note")
+    tab2.fill("#id_change_reason", "reviewer's note")
+    with tab2.expect_response(lambda r: r.request.method == "POST") as answer:
+        tab2.click("input[name=_continue]")
+    assert answer.value.status == 409
+    conflict = tab2.locator("#edit-conflict")
+    assert conflict.is_visible()
+    text = conflict.inner_text()
+    assert "By 30 September, 700 servicemen" in text and "quote from the MoD" in text
+    # What the second tab typed is still in its form.
+    assert tab2.input_value("#id_note") == "Checked against the named list; keep this note"
+    assert tab2.input_value("#id_change_reason") == "reviewer's note"
+    OUTPUT.mkdir(exist_ok=True)
+    tab2.screenshot(path=str(OUTPUT / "admin-edit-conflict.png"), full_page=True)
+
+    claim.refresh_from_db()
+    assert (claim.quote, claim.note) == ("By 30 September, 700 servicemen", "")
+    assert Claim.history.filter(id=claim.pk).count() == 2
