@@ -12,7 +12,8 @@ from casualties.models import (
     Side,
 )
 from claims.admin_export import ExportAdminMixin
-from claims.admin_import import TableImportMixin
+from claims.admin_import import ReferenceImportMixin, TableImportMixin
+from claims.resources import CategoryResource, EventResource, PartyResource, PlaceResource
 
 admin.site.site_header = "Casualty Ledger — editorial"
 admin.site.site_title = "Casualty Ledger"
@@ -36,7 +37,8 @@ class SideAdmin(HistoryAdmin):
 
 
 @admin.register(Party)
-class PartyAdmin(ExportAdminMixin, HistoryAdmin):
+class PartyAdmin(ReferenceImportMixin, ExportAdminMixin, HistoryAdmin):
+    resource_classes = [PartyResource]
     export_table = "parties"
     list_display = ["name", "slug", "kind", "side", "parent", "conflict"]
     list_select_related = ["side", "parent", "conflict"]
@@ -52,7 +54,8 @@ class PlaceNameInline(admin.TabularInline):
 
 
 @admin.register(Place)
-class PlaceAdmin(ExportAdminMixin, HistoryAdmin):
+class PlaceAdmin(ReferenceImportMixin, ExportAdminMixin, HistoryAdmin):
+    resource_classes = [PlaceResource]
     export_table = "places"
     list_display = ["name", "slug", "kind", "is_contested", "parent"]
     list_select_related = ["parent"]
@@ -63,7 +66,8 @@ class PlaceAdmin(ExportAdminMixin, HistoryAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ExportAdminMixin, HistoryAdmin):
+class EventAdmin(ReferenceImportMixin, ExportAdminMixin, HistoryAdmin):
+    resource_classes = [EventResource]
     export_table = "events"
     list_display = ["name", "start_date", "end_date", "place", "conflict"]
     list_select_related = ["place", "conflict"]
@@ -75,7 +79,8 @@ class EventAdmin(ExportAdminMixin, HistoryAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(ExportAdminMixin, HistoryAdmin):
+class CategoryAdmin(ReferenceImportMixin, ExportAdminMixin, HistoryAdmin):
+    resource_classes = [CategoryResource]
     export_table = "categories"
     list_display = ["name", "slug", "kind", "unit", "outcome", "parent"]
     list_select_related = ["parent"]

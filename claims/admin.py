@@ -11,9 +11,10 @@ from casualties.admin_history import HistoryAdmin, ReasonForm
 from casualties.concurrency import EditConflict, sign_version, unsign_version
 from casualties.models import Conflict
 from claims.admin_export import ExportAdminMixin
-from claims.admin_import import TableImportMixin
+from claims.admin_import import ReferenceImportMixin, TableImportMixin
 from claims.figures import UNREADABLE, parse_figure
 from claims.models import Claim, Claimant, ClaimSource, ContradictionFlag, Relation, Source
+from claims.resources import ClaimantResource, SourceResource
 from claims.services import (
     TRANSITION_SERVICES,
     TRANSITIONS,
@@ -33,7 +34,8 @@ TRANSITION_LABELS = {
 
 
 @admin.register(Claimant)
-class ClaimantAdmin(ExportAdminMixin, HistoryAdmin):
+class ClaimantAdmin(ReferenceImportMixin, ExportAdminMixin, HistoryAdmin):
+    resource_classes = [ClaimantResource]
     export_table = "claimants"
     list_display = ["name", "slug", "kind", "party"]
     list_select_related = ["party"]
@@ -44,7 +46,8 @@ class ClaimantAdmin(ExportAdminMixin, HistoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(ExportAdminMixin, HistoryAdmin):
+class SourceAdmin(ReferenceImportMixin, ExportAdminMixin, HistoryAdmin):
+    resource_classes = [SourceResource]
     export_table = "sources"
     list_display = ["title", "publisher", "published_on", "language", "url"]
     list_filter = ["language", "publisher"]

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from import_export.admin import ImportMixin
 
 from claims.importing import SPECS, import_file
 from claims.tabular import max_bytes
@@ -158,3 +159,25 @@ class TableImportMixin:
         request.session[SESSION_KEY] = uploads
         if stored:
             Path(stored).unlink(missing_ok=True)
+
+
+class ReferenceImportMixin(ImportMixin):
+    """django-import-export's stock import (upload → preview → confirm) for the small
+    reference tables: per row, with history through ``claims.resources.HistoryResource``.
+
+    Only editors who may add and change rows may import; no admin LogEntry per row (the
+    history rows are the record of the import).
+    """
+
+    change_list_template = "admin/change_list_with_import.html"
+    skip_admin_log = True
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {}
+        if self.has_import_permission(request):
+            info = self.admin_site.name, self.opts.app_label, self.opts.model_name
+            extra["import_url"] = reverse("%s:%s_%s_import" % info)
+        return super().changelist_view(request, {**(extra_context or {}), **extra})

@@ -269,7 +269,12 @@ def xlsx_file(columns, values: Iterable[tuple], *, title: str = "data"):
 TABLE_NAMES = ("claims", "records", "sources", "events", "parties", "places", "categories",
                "claimants")  # fmt: skip
 # Columns an export for the public leaves out.
-PRIVATE = {"claims": frozenset({"note"})}
+# Left out of the public downloads: the editor's note, and the row version (an edit-conflict
+# token for editors who export, change and import back; readers have no use for it).
+PRIVATE = {
+    "claims": frozenset({"note", "version"}),
+    "records": frozenset({"version"}),
+}
 
 
 def _tables() -> dict[str, Table]:

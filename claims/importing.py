@@ -440,6 +440,8 @@ class _Job:
                 )
                 continue
             values = dict(current) if current else self.defaults()
+            if current is None and sent is not None:
+                values[VERSION_FIELD] = sent  # a row re-created from an export keeps its version
             values.update({k: v for k, v in file_values.items() if k != "qualifier_raw"})
             if not values.get("external_id"):
                 if spec.kind == "claims":
@@ -636,7 +638,9 @@ class _Writer:
             return self.stamp
         if f.attname == VERSION_FIELD:
             # As django-concurrency's IntegerVersionField: microseconds since 2000, always up.
-            return self.version if new else max((values.get(VERSION_FIELD) or 0) + 1, self.version)
+            if new:
+                return values.get(VERSION_FIELD) or self.version
+            return max((values.get(VERSION_FIELD) or 0) + 1, self.version)
         return values.get(f.attname)
 
     def update(self, rows):

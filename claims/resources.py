@@ -350,6 +350,25 @@ def _fields_for(columns):
     return attrs
 
 
+class HistoryResource(resources.ModelResource):
+    """Every row the stock path writes gets a history row with the importer and the file.
+
+    django-import-export saves row by row (``save()``), so simple-history writes the rows;
+    the reason is ``Imported by <user> from “<file>” (admin)``, set around the whole import
+    (the admin's dry run and its confirm both come through here).
+    """
+
+    def import_data(self, dataset, *args, file_name=None, user=None, **kwargs):
+        from casualties.history import change_context, current_context
+
+        if current_context() is not None:
+            return super().import_data(dataset, *args, file_name=file_name, user=user, **kwargs)
+        who = getattr(user, "get_username", lambda: "")() or "an unknown user"
+        reason = f"Imported by {who} from “{file_name or 'a file'}” (admin)"
+        with change_context(user=user, reason=reason):
+            return super().import_data(dataset, *args, file_name=file_name, user=user, **kwargs)
+
+
 def _resource(name, model, columns, id_column):
     meta = type(
         "Meta",
@@ -364,7 +383,7 @@ def _resource(name, model, columns, id_column):
             "use_transactions": True,
         },
     )
-    return type(name, (resources.ModelResource,), {**_fields_for(columns), "Meta": meta})
+    return type(name, (HistoryResource,), {**_fields_for(columns), "Meta": meta})
 
 
 ClaimResource = _resource("ClaimResource", Claim, CLAIM_COLUMNS, "external_id")

@@ -154,6 +154,7 @@ class TestFormats:
             "stated_on": "2020-10-01", "event": None, "place": None, "quote": "Ստեփանակերտ",
             "status": "published", "assessment": "not_assessed", "assessment_note": "",
             "accepted": False, "acceptance_reason": "", "note": "", "sources": "report",
+            "version": Claim.objects.get().version,
         }  # fmt: skip
 
     def test_record_sources_and_blank_links(self, records):
