@@ -18,9 +18,11 @@ threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then so a slow leak cannot grow without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# No recycling of workers by default: a new worker starts with an empty cache (per-process
+# memory unless CACHE_BACKEND is shared) and its first requests recompute the figures, which
+# showed as multi-second p99 spikes under load (bench/README.md). Set it if a leak ever shows.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
+max_requests_jitter = max_requests // 10
 
 # Import Django once in the master; workers fork from it (faster start, shared memory).
 # Database connections are opened lazily, per worker, so none is shared across the fork.

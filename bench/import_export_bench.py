@@ -61,12 +61,16 @@ def dump(path, *, changed=False):
         writer = csv.writer(out)
         writer.writerow([c.name for c in CLAIM_COLUMNS])
         rows = Claim.objects.order_by("pk").values_list("pk", *(c.path for c in plain))
+        names = [c.name for c in CLAIM_COLUMNS]
         for pk, *values in rows.iterator(chunk_size=5000):
-            cells = ["" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
-                     for v in values]  # fmt: skip
+            cells = dict(zip((c.name for c in plain), values, strict=True))
+            cells = {k: "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+                     for k, v in cells.items()}  # fmt: skip
             if changed:
-                cells[[c.name for c in plain].index("quote")] = f"revised {pk}"
-            writer.writerow([*cells, render_sources(cited.get(pk, []))])
+                cells["quote"] = f"revised {pk}"
+            cells["sources"] = render_sources(cited.get(pk, []))
+            cells["version"] = ""  # the rows are re-created by each path: no stale check
+            writer.writerow([cells[name] for name in names])
 
 
 def wipe():
@@ -164,8 +168,8 @@ def raw_insert(rows, user_id, update=False):
         writer.history(Claim, "+", where, params)
         cited = [(v["id"], s, loc) for v in rows for s, loc in v["sources"]]
         cpks = writer.allocate(ClaimSource, len(cited))
-        writer.insert(ClaimSource, ["id", "claim_id", "source_id", "locator"],
-                      [[pk, *c] for pk, c in zip(cpks, cited, strict=True)])  # fmt: skip
+        writer.insert(ClaimSource, ["id", "claim_id", "source_id", "locator", "version"],
+                      [[pk, *c, writer.version] for pk, c in zip(cpks, cited, strict=True)])  # fmt: skip
         where, params = writer.ids_where(cpks)
         writer.history(ClaimSource, "+", where, params)
         return
@@ -215,6 +219,7 @@ def child_time(args):
     from claims.models import Claim
     from claims.resources import ClaimResource
 
+    wipe()
     user = get_user_model().objects.create_user("bench-importer")
     file_a, file_b = OUT / "import_a.csv", OUT / "import_b.csv"
     n = args.claims
@@ -292,20 +297,20 @@ def child_time(args):
         from claims import exporting
     except ImportError:
         exporting = None
-    if exporting is not None and hasattr(exporting, "rows"):
+    if exporting is not None and hasattr(exporting, "write_export"):
         timed_import(file_a, user)
+
+        class Sink:
+            def write(self, data):
+                return len(data)
+
         table = exporting.table("claims")
         start = time.perf_counter()
-        sink = io.StringIO()
-        for line in exporting.text_lines(
-            table.headers(), exporting.rows(table, Claim.objects.all()), "csv"
-        ):
-            sink.write(line)
+        exporting.write_export(table, Claim.objects.all(), "csv", Sink())
         res["export rows/s"] = n / (time.perf_counter() - start)
         paths = [c.path for c in table.columns if hasattr(c, "path")]
         start = time.perf_counter()
-        sink = io.StringIO()
-        writer = csv.writer(sink)
+        writer = csv.writer(io.StringIO())
         for row in Claim.objects.order_by("pk").values_list(*paths).iterator(chunk_size=2000):
             writer.writerow(row)
         res["plain values_list+csv rows/s"] = n / (time.perf_counter() - start)
@@ -375,8 +380,10 @@ def main():
         base = [sys.executable, __file__, "--claims", str(args.claims),
                 "--stock-rows", str(args.stock_rows)]  # fmt: skip
         for phase in ("prepare", "time"):
-            out = subprocess.run([*base, "--child", phase], env=env, check=True,
+            out = subprocess.run([*base, "--child", phase], env=env,
                                  capture_output=True, text=True)  # fmt: skip
+            if out.returncode:
+                sys.exit(f"{db} {phase} failed:\n{out.stderr}")
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         report(results[-1])
     (OUT / "import_results.json").write_text(json.dumps(results, indent=2))

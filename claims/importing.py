@@ -27,10 +27,12 @@ the history rows written here move it, so public pages show the imported figures
 
 import datetime
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from concurrency.fields import OFFSET as VERSION_OFFSET
 from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
@@ -40,6 +42,8 @@ from claims.figures import MAX_VALUE, UNREADABLE, parse_figure
 from claims.models import Claim, ClaimSource, Relation, Source, derive_relation, new_external_id
 from claims.resources import CLAIM_COLUMNS, RECORD_COLUMNS, Col, parse_sources
 from claims.tabular import FileError, read_table
+
+VERSION_FIELD = "version"  # casualties.concurrency: every tracked row has one
 
 CHUNK = 2000
 SAMPLE_ROWS = 50  # rows of each class kept for the preview page
@@ -116,7 +120,11 @@ class Spec:
     @cached_property
     def attrs(self) -> list[str]:
         """Model attributes (``claimant_id`` for a foreign key) the file can set."""
-        return [_attname(self.model, c) for c in self.columns if c.kind != "many"]
+        return [
+            _attname(self.model, c)
+            for c in self.columns
+            if c.kind != "many" and c.attr != VERSION_FIELD
+        ]
 
 
 def _attname(model, col: Col) -> str:
@@ -423,6 +431,14 @@ class _Job:
                 result.errors.append(RowError(number, column, message))
 
             current = existing.get(file_values.get("external_id"))
+            sent = file_values.pop(VERSION_FIELD, None)
+            if current is not None and sent is not None and sent != current.get(VERSION_FIELD):
+                err(
+                    "version",
+                    f"this row was changed since you exported it (version {sent} in the file, "
+                    f"{current.get(VERSION_FIELD)} now); export it again and redo your change",
+                )
+                continue
             values = dict(current) if current else self.defaults()
             values.update({k: v for k, v in file_values.items() if k != "qualifier_raw"})
             if not values.get("external_id"):
@@ -525,6 +541,7 @@ class _Writer:
         self.stage = None
         # COPY takes Python values; SQLite's executemany takes what Django would store.
         self.stamp = self.now if self.pg else connection.ops.adapt_datetimefield_value(self.now)
+        self.version = int(time.time() * 1_000_000) - VERSION_OFFSET
 
     # ids ---------------------------------------------------------------------------------
 
@@ -617,8 +634,9 @@ class _Writer:
     def value(self, f, values, new=False):
         if f.attname == "updated_at" or (new and f.attname == "created_at"):
             return self.stamp
-        if f.attname == "version":
-            return (values.get("version") or 0) + 1
+        if f.attname == VERSION_FIELD:
+            # As django-concurrency's IntegerVersionField: microseconds since 2000, always up.
+            return self.version if new else max((values.get(VERSION_FIELD) or 0) + 1, self.version)
         return values.get(f.attname)
 
     def update(self, rows):
@@ -636,14 +654,13 @@ class _Writer:
         stage = _q(f"import_stage_{model._meta.db_table}")
         cols = [f.column for f in fields]
         with connection.cursor() as cursor:
-            if self.stage is None:
-                cursor.execute(
-                    f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "  # noqa: S608
-                    f"SELECT {', '.join(_q(c) for c in cols)}, id FROM {table} WITH NO DATA"
-                )
-                self.stage = stage
-            else:
-                cursor.execute(f"TRUNCATE {stage}")
+            # Dropped at commit; inside a longer transaction (tests) it is reused, emptied.
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {', '.join(_q(c) for c in cols)}, id FROM {table} WITH NO DATA"
+            )
+            cursor.execute(f"TRUNCATE {stage}")
+            self.stage = stage
         raw = connection.connection
         copy_cols = ", ".join(_q(c) for c in [*cols, "id"])
         with raw.cursor() as cursor, cursor.copy(f"COPY {stage} ({copy_cols}) FROM STDIN") as copy:
@@ -705,8 +722,9 @@ class _Writer:
             self.history(ClaimSource, "~", where, params)
         if inserts:
             pks = self.allocate(ClaimSource, len(inserts))
-            # version: the row's first revision (casualties.concurrency; a raw insert sets it).
-            rows = [[pk, c, s, loc, 1] for pk, (c, s, loc) in zip(pks, inserts, strict=True)]
+            rows = [
+                [pk, c, s, loc, self.version] for pk, (c, s, loc) in zip(pks, inserts, strict=True)
+            ]
             self.insert(ClaimSource, ["id", "claim_id", "source_id", "locator", "version"], rows)
             where, params = self.ids_where(pks)
             self.history(ClaimSource, "+", where, params)

@@ -9,7 +9,7 @@ Claims (``CLAIM_COLUMNS``; the row id is ``external_id``)::
 
     external_id, conflict, claimant, subject, category, figure_text, lower, upper, qualifier,
     scope, as_of, period_start, period_end, stated_on, event, place, quote, status,
-    assessment, assessment_note, accepted, acceptance_reason, note, sources
+    assessment, assessment_note, accepted, acceptance_reason, note, sources, version
 
     conflict/claimant/subject/category/event/place: slugs. figure_text: the figure as written.
     lower/upper/qualifier: when lower and upper are both empty they are read from
@@ -20,7 +20,13 @@ Claims (``CLAIM_COLUMNS``; the row id is ``external_id``)::
 Casualty records (``RECORD_COLUMNS``; the row id is ``external_id``)::
 
     external_id, conflict, name, name_transliterated, role, rank, description, party,
-    outcome, date, place, event, sources   (sources: source slugs separated by ``;``)
+    outcome, date, place, event, sources, version
+    (sources: source slugs separated by ``;``)
+
+``version`` (claims and records) is the row's version when it was exported; optional. An
+import row whose version is not the row's version now is refused ("changed since you exported
+it"), so an import cannot silently undo someone's later edit. Leave it empty (or drop the
+column) to overwrite whatever is there.
 
 Reference tables (row id ``slug``)::
 
@@ -111,6 +117,7 @@ CLAIM_COLUMNS: tuple[Col, ...] = (
     Col("acceptance_reason", "acceptance_reason"),
     Col("note", "note"),
     Col("sources", "sources", "many", Source),
+    Col("version", "version", "int"),
 )
 
 RECORD_COLUMNS: tuple[Col, ...] = (
@@ -127,6 +134,7 @@ RECORD_COLUMNS: tuple[Col, ...] = (
     _fk("place", Place),
     _fk("event", Event),
     Col("sources", "sources", "many", Source),
+    Col("version", "version", "int"),
 )
 
 SOURCE_COLUMNS = (
@@ -328,6 +336,8 @@ def _fields_for(columns):
             widget = SourcesWidget()
         elif col.kind == "many":
             continue  # handled by the resource itself (place names)
+        elif col.attr == "version":
+            continue  # the stale-version check is the fast importer's (claims.importing)
         elif col.kind == "int":
             widget = widgets.IntegerWidget()
         elif col.kind == "date":
@@ -346,7 +356,7 @@ def _resource(name, model, columns, id_column):
         (),
         {
             "model": model,
-            "fields": tuple(c.name for c in columns),
+            "fields": tuple(c.name for c in columns if c.attr != "version"),
             "import_id_fields": (id_column,),
             "skip_unchanged": True,
             "report_skipped": True,

@@ -175,6 +175,16 @@ def _cell(value) -> str:
     return unescape_formula(str(value))
 
 
+def _xlsx_cell(value) -> str:
+    """XLSX text holds characters XML cannot (CR, control characters) as ``_xHHHH_``, and a
+    literal ``_xHHHH_`` as ``_x005F_xHHHH_``, as Excel writes them (and the export): undo it."""
+    if isinstance(value, str):
+        from openpyxl.utils.escape import unescape
+
+        return unescape_formula(unescape(value))
+    return _cell(value)
+
+
 def _check_header(raw: list, columns: Sequence) -> list[str]:
     headers = [str(h if h is not None else "").strip().lstrip("\ufeff") for h in raw]
     while headers and not headers[-1]:
@@ -276,7 +286,6 @@ def read_table(f, name: str, columns: Sequence) -> Table:
 
 def _read_xlsx(f, columns) -> Table:
     from openpyxl import load_workbook
-    from openpyxl.utils.escape import unescape
 
     try:
         book = load_workbook(f, read_only=True, data_only=True)
@@ -296,8 +305,7 @@ def _read_xlsx(f, columns) -> Table:
     def rows():
         width = len(headers)
         for number, raw_row in enumerate(values, start=start + 1):
-            # Excel (and the export) write a CR and other control characters as _xHHHH_.
-            cells = [_cell(unescape(v) if isinstance(v, str) else v) for v in raw_row]
+            cells = [_xlsx_cell(v) for v in raw_row]
             if not any(c.strip() for c in cells):
                 continue
             if any(c.strip() for c in cells[width:]):

@@ -278,3 +278,30 @@ def test_records_import_with_sources_history(world, admin_user):
     assert run(csv_bytes([row], headers), admin_user, "r.csv", "records").changed == 1
     assert not record.sources.exists()
     assert list(record.history.first().sources.all()) == []
+
+
+def test_a_row_changed_since_export_is_refused(world, admin_user):
+    assert run(csv_bytes([claim()]), admin_user).ok
+    exported = Claim.objects.get().version
+    assert run(csv_bytes([claim(figure_text="800")]), admin_user).changed == 1
+    now = Claim.objects.get().version
+    assert now > exported
+    before = counts()
+    result = run(csv_bytes([claim(figure_text="900", version=str(exported))]), admin_user)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "version")]
+    assert "changed since you exported it" in result.errors[0].message
+    assert counts() == before
+    assert run(csv_bytes([claim(figure_text="900", version=str(now))]), admin_user).ok
+    assert Claim.objects.get().figure_text == "900"
+    assert Claim.objects.get().history.first().version == Claim.objects.get().version
+
+
+def test_an_imported_row_can_then_be_saved_from_the_admin_form(world, admin_user):
+    """The version the import writes is the one django-concurrency checks on the next save."""
+    from casualties.history import save_with_history
+
+    assert run(csv_bytes([claim()]), admin_user).ok
+    one = Claim.objects.get()
+    one.quote = "edited"
+    save_with_history(one, user=admin_user, reason="edit after import")
+    assert Claim.objects.get().version > 0 and Claim.objects.get().quote == "edited"
