@@ -67,11 +67,16 @@ class Table:
     columns: tuple[Column | ManyColumn, ...]
     private: frozenset[str] = field(default_factory=frozenset)
 
-    def headers(self, *, public: bool = False) -> list[str]:
-        return [c.name for c in self.visible(public=public)]
+    def headers(self, *, public: bool = False, omit=()) -> list[str]:
+        return [c.name for c in self.visible(public=public, omit=omit)]
 
-    def visible(self, *, public: bool) -> list[Column | ManyColumn]:
-        return [c for c in self.columns if not (public and c.name in self.private)]
+    def visible(self, *, public: bool = False, omit=()) -> list[Column | ManyColumn]:
+        """The columns written: all, less the private ones for the public, less ``omit``."""
+        return [
+            c
+            for c in self.columns
+            if not (public and c.name in self.private) and c.name not in omit
+        ]
 
 
 # --- reading rows ----------------------------------------------------------------------------
@@ -96,12 +101,14 @@ def _attach(stream: Iterator[list], related: Iterator[tuple]) -> Iterator[list]:
         yield item
 
 
-def rows(table: Table, queryset: models.QuerySet, *, public: bool = False) -> Iterator[tuple]:
+def rows(
+    table: Table, queryset: models.QuerySet, *, public: bool = False, omit=()
+) -> Iterator[tuple]:
     """The values of each exported row, in column order, as Python values (not yet text).
 
     Queries: one for the rows, and one per many-valued column (all streamed in chunks).
     """
-    columns = table.visible(public=public)
+    columns = table.visible(public=public, omit=omit)
     plain = [c for c in columns if not isinstance(c, ManyColumn)]
     many = [c for c in columns if isinstance(c, ManyColumn)]
     queryset = queryset.order_by("pk")
@@ -268,8 +275,9 @@ def xlsx_file(columns, values: Iterable[tuple], *, title: str = "data"):
 
 TABLE_NAMES = ("claims", "records", "sources", "events", "parties", "places", "categories",
                "claimants")  # fmt: skip
-# Columns an export for the public leaves out.
-PRIVATE = {"claims": frozenset({"note"})}
+# Columns an export for the public leaves out: an editor's note, and the row versions (the
+# admin's edit-conflict token, meaningless outside this database).
+PRIVATE = {"claims": frozenset({"note", "version"}), "records": frozenset({"version"})}
 
 
 def _tables() -> dict[str, Table]:
@@ -368,10 +376,10 @@ def _batched(lines: Iterator[str], size: int = 500) -> Iterator[bytes]:
         yield "".join(block).encode()
 
 
-def write_export(table_: Table, queryset, fmt: str, out, *, public: bool = False) -> None:
+def write_export(table_: Table, queryset, fmt: str, out, *, public: bool = False, omit=()) -> None:
     """Write the export of ``queryset`` to the binary file ``out`` (the commands)."""
-    columns = table_.visible(public=public)
-    values = rows(table_, queryset, public=public)
+    columns = table_.visible(public=public, omit=omit)
+    values = rows(table_, queryset, public=public, omit=omit)
     write_rows(columns, values, fmt, out, title=table_.name)
 
 
