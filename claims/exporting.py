@@ -67,11 +67,16 @@ class Table:
     columns: tuple[Column | ManyColumn, ...]
     private: frozenset[str] = field(default_factory=frozenset)
 
-    def headers(self, *, public: bool = False) -> list[str]:
-        return [c.name for c in self.visible(public=public)]
+    def headers(self, *, public: bool = False, omit=()) -> list[str]:
+        return [c.name for c in self.visible(public=public, omit=omit)]
 
-    def visible(self, *, public: bool) -> list[Column | ManyColumn]:
-        return [c for c in self.columns if not (public and c.name in self.private)]
+    def visible(self, *, public: bool = False, omit=()) -> list[Column | ManyColumn]:
+        """The columns written: all, less the private ones for the public, less ``omit``."""
+        return [
+            c
+            for c in self.columns
+            if not (public and c.name in self.private) and c.name not in omit
+        ]
 
 
 # --- reading rows ----------------------------------------------------------------------------
@@ -96,12 +101,14 @@ def _attach(stream: Iterator[list], related: Iterator[tuple]) -> Iterator[list]:
         yield item
 
 
-def rows(table: Table, queryset: models.QuerySet, *, public: bool = False) -> Iterator[tuple]:
+def rows(
+    table: Table, queryset: models.QuerySet, *, public: bool = False, omit=()
+) -> Iterator[tuple]:
     """The values of each exported row, in column order, as Python values (not yet text).
 
     Queries: one for the rows, and one per many-valued column (all streamed in chunks).
     """
-    columns = table.visible(public=public)
+    columns = table.visible(public=public, omit=omit)
     plain = [c for c in columns if not isinstance(c, ManyColumn)]
     many = [c for c in columns if isinstance(c, ManyColumn)]
     queryset = queryset.order_by("pk")
@@ -268,13 +275,9 @@ def xlsx_file(columns, values: Iterable[tuple], *, title: str = "data"):
 
 TABLE_NAMES = ("claims", "records", "sources", "events", "parties", "places", "categories",
                "claimants")  # fmt: skip
-# Columns an export for the public leaves out.
-# Left out of the public downloads: the editor's note, and the row version (an edit-conflict
-# token for editors who export, change and import back; readers have no use for it).
-PRIVATE = {
-    "claims": frozenset({"note", "version"}),
-    "records": frozenset({"version"}),
-}
+# Columns an export for the public leaves out: an editor's note, and the row versions (the
+# admin's edit-conflict token, meaningless outside this database).
+PRIVATE = {"claims": frozenset({"note", "version"}), "records": frozenset({"version"})}
 
 
 def _tables() -> dict[str, Table]:
@@ -354,16 +357,29 @@ def export_response(table_: Table, queryset, fmt: str, *, filename: str, public:
             filename=name,
             content_type=content_type,
         )
-    lines = text_lines(columns, values, fmt)
-    response = StreamingHttpResponse((line.encode() for line in lines), content_type=content_type)
+    response = StreamingHttpResponse(
+        _batched(text_lines(columns, values, fmt)), content_type=content_type
+    )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
-def write_export(table_: Table, queryset, fmt: str, out, *, public: bool = False) -> None:
+def _batched(lines: Iterator[str], size: int = 500) -> Iterator[bytes]:
+    """Lines joined in blocks, so the server writes a few kilobytes at a time, not one row."""
+    block = []
+    for line in lines:
+        block.append(line)
+        if len(block) == size:
+            yield "".join(block).encode()
+            block = []
+    if block:
+        yield "".join(block).encode()
+
+
+def write_export(table_: Table, queryset, fmt: str, out, *, public: bool = False, omit=()) -> None:
     """Write the export of ``queryset`` to the binary file ``out`` (the commands)."""
-    columns = table_.visible(public=public)
-    values = rows(table_, queryset, public=public)
+    columns = table_.visible(public=public, omit=omit)
+    values = rows(table_, queryset, public=public, omit=omit)
     write_rows(columns, values, fmt, out, title=table_.name)
 
 

@@ -166,7 +166,7 @@ class TestFormats:
     def test_public_export_leaves_out_the_editors_note(self, make_claim):
         make_claim(note="internal")
         (row,) = parse("csv", export("claims", Claim.objects.all(), "csv", public=True))
-        assert "note" not in row and "quote" in row
+        assert "note" not in row and "version" not in row and "quote" in row
 
     def test_sources_of_rows_left_out_by_the_filter_are_skipped(self, world, make_claim):
         """The merge of the two streams pairs each claim with its own sources only."""

@@ -21,10 +21,10 @@ D = datetime.date
 FORMATS = ["csv", "xlsx", "json"]
 
 
-def export(name: str, fmt: str) -> bytes:
+def export(name: str, fmt: str, **kwargs) -> bytes:
     out = io.BytesIO()
     table = exporting.table(name)
-    exporting.write_export(table, table.model._default_manager.all(), fmt, out)
+    exporting.write_export(table, table.model._default_manager.all(), fmt, out, **kwargs)
     return out.getvalue()
 
 
@@ -92,6 +92,7 @@ def test_reimporting_an_export_changes_nothing(tricky, importer, fmt, name):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_an_export_imported_into_an_empty_table_is_the_same_data(tricky, importer, fmt):
     before = export("claims", fmt)
+    export_before_without_version = export("claims", fmt, omit={"version"})
     count = Claim.objects.count()
     with change_context(user=None, reason="emptied for the round trip"):
         for claim in Claim.objects.all():
@@ -101,7 +102,10 @@ def test_an_export_imported_into_an_empty_table_is_the_same_data(tricky, importe
     )
     assert result.ok, [str(e) for e in result.errors]
     assert result.new == count
-    assert cells(fmt, export("claims", fmt)) == cells(fmt, before)
+    # The same data; the rows are new, so they have new versions.
+    assert cells(fmt, export("claims", fmt, omit={"version"})) == cells(
+        fmt, export_before_without_version
+    )
     quotes = set(Claim.objects.values_list("quote", flat=True))
     assert {"Ստեփանակերտ, 2 October", "-20 at dawn\r\nthen +5", "\tXankəndi; Степанакерт"} <= quotes
     assert set(Claim.objects.values_list("assessment_note", flat=True)) == {"=1+1", "@mention", ""}
