@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import random
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -46,6 +48,9 @@ CONTRADICTION_RATIO = 2.0
 ADVERSARY_RATIO = 2.0
 # How long a cached result may live even if no write is seen (bounds a race, see cache_version).
 CACHE_SECONDS = 300
+# Each stored piece lives CACHE_SECONDS plus up to this share of it more, drawn at random, so the
+# pieces computed by several workers at the same moment do not all expire together.
+CACHE_JITTER = 0.5
 
 SELF, ADVERSARY, INDEPENDENT = "self", "adversary", "independent"
 CUMULATIVE, PERIOD = "cumulative", "period"
@@ -1008,6 +1013,29 @@ def _base_key(conflict_id, as_of, category_slug, version) -> str:
     return f"recon:{conflict_id}:{as_of or '-'}:{category_slug or '*'}:{version}"
 
 
+_computing: dict[str, threading.Lock] = {}
+_computing_guard = threading.Lock()
+
+
+def _compute_once(conflict_id, as_of, category_slug, version):
+    """Compute and store a scope, once per process at a time: the threads of a worker that miss
+    the same key together wait for the first one's result rather than all computing it (which,
+    on a busy machine, makes every one of them slow)."""
+    base = _base_key(conflict_id, as_of, category_slug, version)
+    with _computing_guard:
+        lock = _computing.setdefault(base, threading.Lock())
+    with lock:
+        try:
+            # Another thread may have stored it while this one waited.
+            entries = cache.get_many([base])
+            if base in entries:
+                return entries[base], None
+            return _compute_and_store(conflict_id, as_of, category_slug, version)
+        finally:
+            with _computing_guard:
+                _computing.pop(base, None)
+
+
 def _compute_and_store(conflict_id, as_of, category_slug, version):
     """Compute, then cache in pieces: a small summary (whole-war figures, flags, totals) that
     every page reads, and per subject and per event the parts only their own pages read, so
@@ -1039,7 +1067,8 @@ def _compute_and_store(conflict_id, as_of, category_slug, version):
     for event_id, figures in events.items():
         entries[f"{base}:e:{event_id}"] = figures
     entries[base] = result
-    cache.set_many(entries, CACHE_SECONDS)
+    spread = 1 + CACHE_JITTER * random.random()  # noqa: S311 (spreading expiry, not a secret)
+    cache.set_many(entries, round(CACHE_SECONDS * spread))
     return result, entries
 
 
@@ -1054,7 +1083,7 @@ def reconcile(conflict_id, *, as_of=None, category_slug=None, version=None) -> C
     version = version or cache_version()
     result = cache.get(_base_key(conflict_id, as_of, category_slug, version))
     if result is None:
-        result, _ = _compute_and_store(conflict_id, as_of, category_slug, version)
+        result, _ = _compute_once(conflict_id, as_of, category_slug, version)
     return result
 
 
@@ -1067,7 +1096,10 @@ def _piece(conflict_id, as_of, category_slug, version, suffix, default):
     if base in found:
         return default  # computed, and nothing to say for this subject or event
     # Not computed yet, or evicted: compute the whole scope again (it is deterministic).
-    _, entries = _compute_and_store(conflict_id, as_of, category_slug, version)
+    _, entries = _compute_once(conflict_id, as_of, category_slug, version)
+    if entries is None:  # another thread computed it meanwhile
+        found = cache.get_many([base, key])
+        return found.get(key, default)
     return entries.get(key, default)
 
 
