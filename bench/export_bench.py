@@ -114,17 +114,9 @@ def run_measure(path, limit):
 
 
 def prepare(db):
-    if db == "sqlite":
-        path = OUT / "export_bench.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    import psycopg
+    from reconcile_bench import prepare as fresh_database
 
-    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME}")
-        conn.execute(f"CREATE DATABASE {PG_NAME}")
-    return f"{PG_BASE}/{PG_NAME}"
+    return fresh_database(db, "export_bench.sqlite3", PG_NAME)
 
 
 def child(env, *args):

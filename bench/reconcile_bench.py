@@ -269,18 +269,20 @@ def child(args):
 # --- the parent: one child per database --------------------------------------------------
 
 
-def prepare(db):
+def prepare(db, sqlite_file="bench.sqlite3", pg_name=PG_NAME):
+    """A fresh, empty database for a run: the SQLite file removed, or the PostgreSQL database
+    dropped and created. Returns its URL."""
     if db == "sqlite":
-        path = OUT / "bench.sqlite3"
+        path = OUT / sqlite_file
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
     import psycopg
 
     with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_NAME}")
-        conn.execute(f"CREATE DATABASE {PG_NAME}")
-    return f"{PG_BASE}/{PG_NAME}"
+        conn.execute(f"DROP DATABASE IF EXISTS {pg_name}")
+        conn.execute(f"CREATE DATABASE {pg_name}")
+    return f"{PG_BASE}/{pg_name}"
 
 
 def main():
