@@ -46,7 +46,8 @@ def test_two_tabs_the_second_save_is_refused_and_keeps_its_text(
 
     tab1.fill("#id_quote", "By 30 September, 700 servicemen")
     tab1.fill("#id_change_reason", "quote from the MoD")
-    tab1.click("input[name=_continue]")
+    with tab1.expect_navigation():  # the first save has finished before the second starts
+        tab1.click("input[name=_continue]")
     assert tab1.input_value("#id_quote") == "By 30 September, 700 servicemen"
 
     tab2.fill("#id_note", "Checked against the named list; keep this note")
@@ -55,7 +56,7 @@ def test_two_tabs_the_second_save_is_refused_and_keeps_its_text(
         tab2.click("input[name=_continue]")
     assert answer.value.status == 409
     conflict = tab2.locator("#edit-conflict")
-    assert conflict.is_visible()
+    conflict.wait_for(state="visible")  # the 409 page may still be rendering
     text = conflict.inner_text()
     assert "By 30 September, 700 servicemen" in text and "quote from the MoD" in text
     # What the second tab typed is still in its form.
