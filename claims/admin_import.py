@@ -49,11 +49,26 @@ class UploadForm(forms.Form):
         return upload
 
 
-class TableImportMixin:
+class ImportButtonMixin:
+    """The Import button on a list page, for those who may add and change its rows."""
+
+    change_list_template = "admin/change_list_with_import.html"
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {}
+        if self.has_import_permission(request):
+            info = self.admin_site.name, self.opts.app_label, self.opts.model_name
+            extra["import_url"] = reverse("%s:%s_%s_import" % info)
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+
+class TableImportMixin(ImportButtonMixin):
     """Adds an Import button to a change list (claims or casualty records)."""
 
     import_kind = ""
-    change_list_template = "admin/change_list_with_import.html"
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -65,16 +80,6 @@ class TableImportMixin:
             ),
             *super().get_urls(),
         ]
-
-    def changelist_view(self, request, extra_context=None):
-        extra = {}
-        if self.has_import_permission(request):
-            info = self.admin_site.name, self.opts.app_label, self.opts.model_name
-            extra["import_url"] = reverse("%s:%s_%s_import" % info)
-        return super().changelist_view(request, {**(extra_context or {}), **extra})
-
-    def has_import_permission(self, request):
-        return self.has_add_permission(request) and self.has_change_permission(request)
 
     def import_view(self, request):
         if not self.has_import_permission(request):
@@ -161,7 +166,7 @@ class TableImportMixin:
             Path(stored).unlink(missing_ok=True)
 
 
-class ReferenceImportMixin(ImportMixin):
+class ReferenceImportMixin(ImportButtonMixin, ImportMixin):
     """django-import-export's stock import (upload → preview → confirm) for the small
     reference tables: per row, with history through ``claims.resources.HistoryResource``.
 
@@ -169,15 +174,4 @@ class ReferenceImportMixin(ImportMixin):
     history rows are the record of the import).
     """
 
-    change_list_template = "admin/change_list_with_import.html"
     skip_admin_log = True
-
-    def has_import_permission(self, request):
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
-    def changelist_view(self, request, extra_context=None):
-        extra = {}
-        if self.has_import_permission(request):
-            info = self.admin_site.name, self.opts.app_label, self.opts.model_name
-            extra["import_url"] = reverse("%s:%s_%s_import" % info)
-        return super().changelist_view(request, {**(extra_context or {}), **extra})
