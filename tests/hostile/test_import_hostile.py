@@ -9,9 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from claims.importing import import_file
-from claims.models import Claim, ClaimSource
+from claims.models import Claim
 from claims.resources import CLAIM_COLUMNS
 from claims.tabular import unescape_formula
+from tests.claims.test_importing import counts
 from tests.hostile.corpus import CORPUS, CORPUS_SMALL, as_text, audit_html
 
 pytestmark = pytest.mark.django_db
@@ -50,15 +51,6 @@ def csv_file(rows) -> bytes:
     lines = [b",".join(h.encode() for h in HEADERS)]
     lines += [b",".join(cell(row[h]) for h in HEADERS) for row in rows]
     return b"\r\n".join(lines) + b"\r\n"
-
-
-def counts():
-    return (
-        Claim.objects.count(),
-        Claim.history.count(),
-        ClaimSource.objects.count(),
-        ClaimSource.history.count(),
-    )
 
 
 def run(data, user):
