@@ -33,24 +33,33 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import logging
 import random
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
+
+logger = logging.getLogger(__name__)
 
 # A ratio of 2 or more between two figures for the same thing is "very different": well beyond
 # rounding or a late update, small enough to catch 3,825 against 14,000 (3.7x).
 CONTRADICTION_RATIO = 2.0
 # An adversary claim this many times the reconciled floor is flagged, with the ratio shown.
 ADVERSARY_RATIO = 2.0
-# How long a cached result may live even if no write is seen (bounds a race, see cache_version).
-CACHE_SECONDS = 300
-# Each stored piece lives CACHE_SECONDS plus up to this share of it more, drawn at random, so the
-# pieces computed by several workers at the same moment do not all expire together.
+# A cached result is fresh this long even if no write is seen (bounds a race, see cache_version;
+# the setting, 300 s by default). After that it is still served, for up to CACHE_KEEP_SECONDS,
+# while one background thread computes it again (stale-while-revalidate): no reader waits.
+CACHE_SECONDS = settings.RECONCILE_CACHE_SECONDS
+# Each stored result is fresh CACHE_SECONDS plus up to this share of it more, drawn at random, so
+# results computed by several workers at the same moment are not all refreshed together.
 CACHE_JITTER = 0.5
+CACHE_KEEP_SECONDS = max(3600, 4 * CACHE_SECONDS)
+# A refresh that has not finished after this long (its process died) may be started again.
+REFRESH_LOCK_SECONDS = 120
 
 SELF, ADVERSARY, INDEPENDENT = "self", "adversary", "independent"
 CUMULATIVE, PERIOD = "cumulative", "period"
@@ -1013,6 +1022,25 @@ def _base_key(conflict_id, as_of, category_slug, version) -> str:
     return f"recon:{conflict_id}:{as_of or '-'}:{category_slug or '*'}:{version}"
 
 
+def _scope_key(conflict_id, as_of, category_slug) -> str:
+    """Where the newest stored version of a scope and its keys are noted (to drop older ones)."""
+    return f"recon-latest:{conflict_id}:{as_of or '-'}:{category_slug or '*'}"
+
+
+def _fresh(base: str) -> str:
+    return f"{base}:fresh"
+
+
+def _newer(version: str, than: str) -> bool:
+    """Whether ``version`` comes after ``than``: every table's largest history id is at least
+    as high (history ids only grow); not comparable means not newer."""
+    try:
+        mine, theirs = [int(v) for v in version.split("-")], [int(v) for v in than.split("-")]
+    except ValueError:
+        return version != than
+    return mine != theirs and len(mine) == len(theirs) and all(map(int.__ge__, mine, theirs))
+
+
 _computing: dict[str, threading.Lock] = {}
 _computing_guard = threading.Lock()
 
@@ -1067,9 +1095,69 @@ def _compute_and_store(conflict_id, as_of, category_slug, version):
     for event_id, figures in events.items():
         entries[f"{base}:e:{event_id}"] = figures
     entries[base] = result
+    cache.set_many(entries, CACHE_KEEP_SECONDS)
     spread = 1 + CACHE_JITTER * random.random()  # noqa: S311 (spreading expiry, not a secret)
-    cache.set_many(entries, round(CACHE_SECONDS * spread))
+    cache.set(_fresh(base), True, round(CACHE_SECONDS * spread))
+    _drop_older(conflict_id, as_of, category_slug, version, list(entries))
     return result, entries
+
+
+def _drop_older(conflict_id, as_of, category_slug, version, keys):
+    """Delete the pieces of the scope's previous version once a newer one is stored: after an
+    edit nothing reads them again, and a shared cache would otherwise hold every version for
+    CACHE_KEEP_SECONDS. (Not atomic: two processes storing at once may leave one old set to
+    expire on its own.)"""
+    scope = _scope_key(conflict_id, as_of, category_slug)
+    latest = cache.get(scope)
+    if latest is not None and latest[0] != version and not _newer(version, latest[0]):
+        return  # an older version computed late: keep the newer one's note
+    cache.set(scope, (version, keys), CACHE_KEEP_SECONDS)
+    if latest is not None and latest[0] != version:
+        old_base = _base_key(conflict_id, as_of, category_slug, latest[0])
+        cache.delete_many([*latest[1], _fresh(old_base)])
+
+
+_refreshes: set[threading.Thread] = set()  # running background refreshes (tests wait on them)
+
+
+def _refresh_later(conflict_id, as_of, category_slug, version) -> None:
+    """Compute a stale scope again in a background thread, unless another thread or process
+    (with a shared cache) already is; readers meanwhile get the stale result."""
+    base = _base_key(conflict_id, as_of, category_slug, version)
+    if not cache.add(f"{base}:refreshing", True, REFRESH_LOCK_SECONDS):
+        return
+    thread = threading.Thread(
+        target=_refresh,
+        args=(conflict_id, as_of, category_slug, version),
+        name=f"refresh {base}",
+        daemon=True,
+    )
+    _refreshes.add(thread)
+    thread.start()
+
+
+def _refresh(conflict_id, as_of, category_slug, version) -> None:
+    base = _base_key(conflict_id, as_of, category_slug, version)
+    try:
+        _compute_and_store(conflict_id, as_of, category_slug, version)
+    except Exception:
+        # The stale result stays served; the lock expires and a later reader tries again.
+        logger.exception("Refreshing the reconciliation %s failed", base)
+    else:
+        cache.delete(f"{base}:refreshing")
+    finally:
+        connections.close_all()  # this thread's own connections
+        _refreshes.discard(threading.current_thread())
+
+
+def _lookup(conflict_id, as_of, category_slug, version, *keys) -> dict:
+    """The cached entries among ``keys`` of a scope (its summary always asked for); a stale
+    scope is served as it is and refreshed in the background."""
+    base = _base_key(conflict_id, as_of, category_slug, version)
+    found = cache.get_many([base, *keys, _fresh(base)])
+    if found and _fresh(base) not in found:
+        _refresh_later(conflict_id, as_of, category_slug, version)
+    return found
 
 
 def reconcile(conflict_id, *, as_of=None, category_slug=None, version=None) -> ConflictResult:
@@ -1077,20 +1165,24 @@ def reconcile(conflict_id, *, as_of=None, category_slug=None, version=None) -> C
 
     The cache key holds the conflict, the day (for "as known on"), the category and the
     ``cache_version`` token; a write anywhere that feeds the figures changes the token, so the
-    next read computes afresh and old entries simply expire. The result carries no per-claim
-    roles, chart series, flags or event figures: ask ``subject_detail`` and ``event_figures``.
+    next read computes afresh (and the previous version's pieces are dropped). A result older
+    than ``CACHE_SECONDS`` is served while a background thread computes it again. The result
+    carries no per-claim roles, chart series, flags or event figures: ask ``subject_detail``
+    and ``event_figures``.
     """
     version = version or cache_version()
-    result = cache.get(_base_key(conflict_id, as_of, category_slug, version))
-    if result is None:
-        result, _ = _compute_once(conflict_id, as_of, category_slug, version)
+    base = _base_key(conflict_id, as_of, category_slug, version)
+    found = _lookup(conflict_id, as_of, category_slug, version)
+    if base in found:
+        return found[base]
+    result, _ = _compute_once(conflict_id, as_of, category_slug, version)
     return result
 
 
 def _piece(conflict_id, as_of, category_slug, version, suffix, default):
     base = _base_key(conflict_id, as_of, category_slug, version)
     key = f"{base}:{suffix}"
-    found = cache.get_many([base, key])
+    found = _lookup(conflict_id, as_of, category_slug, version, key)
     if key in found:
         return found[key]
     if base in found:

@@ -1,9 +1,52 @@
-"""The reconciliation cache under concurrent misses: one computation per process and key."""
+"""The reconciliation cache: one computation per process and key under concurrent misses; stale
+results served while one background refresh runs; older versions dropped."""
 
+import logging
 import threading
 import time
 
+import pytest
+from django.core.cache import cache
+
 from claims import reconciliation as recon
+
+
+def empty_result():
+    result = recon.ConflictResult.__new__(recon.ConflictResult)
+    result.categories = {}
+    return result
+
+
+class CountingCompute:
+    """Stands in for ``recon.compute``: counts calls, returns a new result each time, and
+    blocks while ``gate`` is closed (so a test can look at readers during a refresh)."""
+
+    def __init__(self, monkeypatch, *, fail=False):
+        self.calls = 0
+        self.fail = fail
+        self.gate = threading.Event()
+        self.gate.set()
+        monkeypatch.setattr(recon, "compute", self)
+
+    def __call__(self, conflict_id, *, as_of=None, category_slugs=None):
+        self.calls += 1
+        self.gate.wait(timeout=10)
+        if self.fail:
+            raise RuntimeError("database went away")
+        result = empty_result()
+        result.serial = self.calls  # which computation a reader got (the cache hands out copies)
+        return result
+
+
+def wait_for_refreshes():
+    for thread in list(recon._refreshes):
+        thread.join(timeout=10)
+    assert not recon._refreshes
+
+
+def go_stale(conflict_id, version):
+    """What CACHE_SECONDS passing does: the scope's freshness mark expires."""
+    cache.delete(recon._fresh(recon._base_key(conflict_id, None, None, version)))
 
 
 def test_threads_missing_the_same_key_compute_it_once(monkeypatch):
@@ -37,14 +80,120 @@ def test_threads_missing_the_same_key_compute_it_once(monkeypatch):
     assert len(calls) == 2
 
 
-def test_pieces_expire_spread_out(monkeypatch):
-    timeouts = []
-    monkeypatch.setattr(recon.cache, "set_many", lambda entries, timeout: timeouts.append(timeout))
-    result = recon.ConflictResult.__new__(recon.ConflictResult)
-    result.categories = {}
-    monkeypatch.setattr(recon, "compute", lambda *a, **k: result)
+def test_freshness_is_spread_out_and_results_are_kept_longer(monkeypatch):
+    fresh, kept = [], []
+    monkeypatch.setattr(recon.cache, "set_many", lambda e, timeout: kept.append(timeout))
+    monkeypatch.setattr(
+        recon.cache, "set",
+        lambda key, value, timeout: fresh.append(timeout) if key.endswith(":fresh") else None,
+    )  # fmt: skip
+    CountingCompute(monkeypatch)
     for version in range(40):
         recon._compute_and_store(1, None, None, f"v{version}")
     low, high = recon.CACHE_SECONDS, recon.CACHE_SECONDS * (1 + recon.CACHE_JITTER)
-    assert all(low <= t <= high for t in timeouts)
-    assert len(set(timeouts)) > 10
+    assert len(fresh) == 40
+    assert all(low <= t <= high for t in fresh)
+    assert len(set(fresh)) > 10
+    assert set(kept) == {recon.CACHE_KEEP_SECONDS}
+    assert high < recon.CACHE_KEEP_SECONDS
+
+
+def test_a_stale_result_is_served_while_one_background_thread_refreshes_it(monkeypatch):
+    compute = CountingCompute(monkeypatch)
+    assert recon.reconcile(7, version="v1").serial == 1
+    assert recon.reconcile(7, version="v1").serial == 1 and compute.calls == 1  # fresh: no work
+
+    go_stale(7, "v1")
+    compute.gate.clear()  # the refresh blocks until the readers below are done
+    started = time.monotonic()
+    answers = [recon.reconcile(7, version="v1") for _ in range(20)]
+    assert time.monotonic() - started < 5  # nobody waited for the refresh (it blocks 10 s)
+    assert {a.serial for a in answers} == {1}  # the stale result
+    assert len(recon._refreshes) == 1  # one refresh, not one per reader
+    compute.gate.set()
+    wait_for_refreshes()
+    assert compute.calls == 2
+    base = recon._base_key(7, None, None, "v1")
+    assert cache.get(recon._fresh(base)) is True  # fresh again
+    assert cache.get(f"{base}:refreshing") is None  # and the next staleness can refresh
+    assert recon.reconcile(7, version="v1").serial == 2  # the refreshed result is served
+
+
+def test_a_stale_subject_or_event_piece_also_starts_a_refresh(monkeypatch):
+    compute = CountingCompute(monkeypatch)
+    recon.reconcile(7, version="v1")
+    go_stale(7, "v1")
+    assert recon.subject_detail(7, 1, 2, version="v1").roles == {}
+    wait_for_refreshes()
+    go_stale(7, "v1")
+    assert recon.event_figures(7, 3, version="v1") == []
+    wait_for_refreshes()
+    assert compute.calls == 3
+
+
+def test_a_failed_refresh_keeps_serving_the_stale_result_and_waits_before_retrying(
+    monkeypatch, caplog
+):
+    compute = CountingCompute(monkeypatch)
+    first = recon.reconcile(7, version="v1")
+    go_stale(7, "v1")
+    compute.fail = True
+    with caplog.at_level(logging.ERROR, logger="claims.reconciliation"):
+        assert recon.reconcile(7, version="v1").serial == first.serial
+        wait_for_refreshes()
+    assert "Refreshing the reconciliation recon:7:-:*:v1 failed" in caplog.text
+    # The lock stays for REFRESH_LOCK_SECONDS: readers do not start a refresh each.
+    for _ in range(5):
+        assert recon.reconcile(7, version="v1").serial == first.serial
+    wait_for_refreshes()
+    assert compute.calls == 2
+
+
+@pytest.mark.parametrize(
+    ("version", "than", "newer"),
+    [
+        ("2-1-0", "1-1-0", True),
+        ("1-1-0", "1-1-0", False),
+        ("1-1-0", "2-1-0", False),
+        ("2-0-5", "1-1-0", False),  # not comparable: one table went back (a restore)
+        ("v2", "v1", True),
+    ],
+)
+def test_versions_compare_table_by_table(version, than, newer):
+    assert recon._newer(version, than) is newer
+
+
+def test_storing_a_newer_version_drops_the_older_one(monkeypatch):
+    compute = CountingCompute(monkeypatch)
+    old = recon._base_key(7, None, None, "1-1")
+    recon.reconcile(7, version="1-1")
+    assert cache.get(old) is not None
+    recon.reconcile(7, version="2-1")
+    assert cache.get(old) is None and cache.get(recon._fresh(old)) is None
+    assert cache.get(recon._base_key(7, None, None, "2-1")) is not None
+    # A request that read the old version before the edit computes it late: the newer stays.
+    recon.reconcile(7, version="1-1")
+    assert compute.calls == 3
+    assert cache.get(recon._base_key(7, None, None, "2-1")) is not None
+    assert cache.get(recon._scope_key(7, None, None))[0] == "2-1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_background_refresh_reads_the_database_and_closes_its_connection(world, make_claim):
+    """End to end, with real data: a write the version token cannot see (one that bypasses
+    history, like a transaction committing out of order) shows once the scope is stale and
+    the background thread has computed it again."""
+    from claims.models import Claim
+
+    claim = make_claim(figure_text="100")
+    version = recon.cache_version()
+    figure = recon.reconcile(world.conflict.pk).categories[world.killed.pk].figure
+    assert figure(world.alpha.pk).lower == 100
+    Claim.objects.filter(pk=claim.pk).update(lower=120, upper=120)
+    assert recon.cache_version() == version  # unseen by the token
+    go_stale(world.conflict.pk, version)
+    stale = recon.reconcile(world.conflict.pk).categories[world.killed.pk].figure
+    assert stale(world.alpha.pk).lower == 100  # served at once, stale
+    wait_for_refreshes()
+    fresh = recon.reconcile(world.conflict.pk).categories[world.killed.pk].figure
+    assert fresh(world.alpha.pk).lower == 120
