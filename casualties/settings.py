@@ -240,14 +240,17 @@ LOGGING = {
 
 # Reconciled figures are cached (claims/reconciliation.py says how they are invalidated).
 # Local memory per process by default; set CACHE_BACKEND and CACHE_LOCATION to share one
-# cache between processes (e.g. django.core.cache.backends.redis.RedisCache).
+# cache between processes: django.core.cache.backends.redis.RedisCache and redis://host:port/db
+# (README "Deploying"), which computes each figure once for every worker.
+CACHE_BACKEND = os.environ.get("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache")
 CACHES = {
     "default": {
-        "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+        "BACKEND": CACHE_BACKEND,
         "LOCATION": os.environ.get("CACHE_LOCATION", "casualty-ledger"),
         "TIMEOUT": 300,
+        # Only the memory cache takes these (other backends pass OPTIONS to their client).
         # A reconciliation is cached in pieces (one per subject and category, one per event).
-        "OPTIONS": {"MAX_ENTRIES": 5000},
+        "OPTIONS": {"MAX_ENTRIES": 5000} if CACHE_BACKEND.endswith(".LocMemCache") else {},
     }
 }
 

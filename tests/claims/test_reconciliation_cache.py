@@ -1,14 +1,58 @@
 """The reconciliation cache: one computation per process and key under concurrent misses; stale
-results served while one background refresh runs; older versions dropped."""
+results served while one background refresh runs; older versions dropped. Every test runs on
+the default per-process memory cache and on Redis (the shared cache production uses), built by
+casualties/settings.py from the same environment variables as in production."""
 
 import logging
+import os
+import runpy
 import threading
 import time
+from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 
 from claims import reconciliation as recon
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+SETTINGS = Path(__file__).resolve().parents[2] / "casualties" / "settings.py"
+
+
+def caches_from_settings(**env):
+    with mock.patch.dict(os.environ, env):
+        return runpy.run_path(str(SETTINGS))["CACHES"]
+
+
+def redis_reachable() -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+@pytest.fixture(autouse=True, params=["memory", "redis"])
+def backend(request):
+    """The cache under test. Redis is on loopback on this machine kind; CI sets REQUIRE_REDIS=1
+    so that a missing Redis fails rather than skips."""
+    if request.param == "memory":
+        yield request.param
+        return
+    if not redis_reachable():
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    caches = caches_from_settings(
+        CACHE_BACKEND="django.core.cache.backends.redis.RedisCache", CACHE_LOCATION=REDIS_URL
+    )
+    with override_settings(CACHES=caches):
+        cache.clear()
+        yield request.param
+        cache.clear()
 
 
 def empty_result():
@@ -82,11 +126,19 @@ def test_threads_missing_the_same_key_compute_it_once(monkeypatch):
 
 def test_freshness_is_spread_out_and_results_are_kept_longer(monkeypatch):
     fresh, kept = [], []
-    monkeypatch.setattr(recon.cache, "set_many", lambda e, timeout: kept.append(timeout))
-    monkeypatch.setattr(
-        recon.cache, "set",
-        lambda key, value, timeout: fresh.append(timeout) if key.endswith(":fresh") else None,
-    )  # fmt: skip
+
+    class Recorder:
+        def __getattr__(self, name):
+            return getattr(cache, name)
+
+        def set(self, key, value, timeout):
+            if key.endswith(":fresh"):
+                fresh.append(timeout)
+
+        def set_many(self, entries, timeout):
+            kept.append(timeout)
+
+    monkeypatch.setattr(recon, "cache", Recorder())
     CountingCompute(monkeypatch)
     for version in range(40):
         recon._compute_and_store(1, None, None, f"v{version}")
@@ -197,3 +249,12 @@ def test_a_background_refresh_reads_the_database_and_closes_its_connection(world
     wait_for_refreshes()
     fresh = recon.reconcile(world.conflict.pk).categories[world.killed.pk].figure
     assert fresh(world.alpha.pk).lower == 120
+
+
+def test_the_cache_is_the_one_asked_for(backend):
+    """The settings build a working cache of the kind asked for, options and all."""
+    assert type(cache._connections[cache._alias]).__name__ == {
+        "memory": "LocMemCache", "redis": "RedisCache",
+    }[backend]  # fmt: skip
+    cache.set("k", {"v": 1})
+    assert cache.get("k") == {"v": 1}
