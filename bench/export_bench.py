@@ -6,7 +6,7 @@ source each), then, each in a fresh process so its peak memory is its own:
 - **baseline**: ``values_list(<the same columns, slugs by join>).iterator(chunk_size=2000)``
   into ``csv.writer``, the sources left out (the plain loop of MEASURED.md);
 - **csv / json / xlsx**: ``claims.exporting.export_response`` over all claims, the response's
-  content read to the end (the admin export and the public downloads go through it): the
+  content read to the end (the admin export goes through it; the downloads write the same): the
   columns of the import, sources merged from a second streamed query, formulas escaped;
 
 at two sizes (the first fifth of the claims, and all of them) so the peak memory can be seen

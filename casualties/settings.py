@@ -259,6 +259,13 @@ CACHES = {
 # that refreshes happen during the measured minute.
 RECONCILE_CACHE_SECONDS = env_int("RECONCILE_CACHE_SECONDS", 300)
 
+# Public downloads are built once per data version into this directory and served from it
+# (casualties/downloads.py). Every worker must see the same directory; it may be emptied at
+# any time (files are built again when asked for).
+DOWNLOADS_CACHE_DIR = Path(
+    os.environ.get("DOWNLOADS_CACHE_DIR", "") or BASE_DIR / "var" / "downloads"
+)
+
 # Imports (admin and commands): the largest file and the most rows one import takes
 # (docs/import-export.md). Bigger files: split them.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 64 * 1024 * 1024)

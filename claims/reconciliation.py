@@ -899,36 +899,41 @@ def _flag_adversaries(result, rows, parties):
 # --- loading and caching --------------------------------------------------------------------
 
 
-def _history_tables():
+def _figure_models():
     from casualties.models import CasualtyRecord, Category, Conflict, Event, Party, Side
     from claims.models import Claim, Claimant, ClaimSource
 
-    models = [Claim, ClaimSource, Claimant, Party, Side, Category, CasualtyRecord, Conflict, Event]
-    return [m.history.model._meta.db_table for m in models]
+    return [Claim, ClaimSource, Claimant, Party, Side, Category, CasualtyRecord, Conflict, Event]
 
 
-def cache_version() -> str:
-    """A token that changes on every write that can change a figure, in one cheap query.
+def history_version(models) -> str:
+    """A token that changes on every write of any of ``models``, in one cheap query.
 
     Every write of a tracked model appends a history row (the history guard refuses writes
     without one, and bulk imports write them with ``bulk_history_create``), and history ids only
-    grow; so the largest history id of each table that feeds the figures (claims, cited sources,
-    claimants, parties, sides, categories, named records, conflicts, events) is a version that
-    every process sharing the database sees, with no signal to miss. Each MAX reads one end of
-    a primary-key index. Not seen: writes that bypass history (``QuerySet.update``, raw SQL);
-    and a transaction that commits after a later one has been read; ``CACHE_SECONDS`` bounds
-    how long either can show an old figure.
+    grow; so the largest history id of each model's history table is a version that every
+    process sharing the database sees, with no signal to miss. Each MAX reads one end of a
+    primary-key index. Not seen: writes that bypass history (``QuerySet.update``, raw SQL, a
+    ``through`` model written with ``bulk_create``); and a transaction that commits after a
+    later one has been read (PostgreSQL: its history ids are lower than the largest one read).
     """
     quote = connection.ops.quote_name
     # Table names come from the models, quoted; nothing from a request reaches this SQL.
     parts = ", ".join(
-        f"(SELECT MAX(history_id) FROM {quote(t)})"  # noqa: S608
-        for t in _history_tables()
+        f"(SELECT MAX(history_id) FROM {quote(m.history.model._meta.db_table)})"  # noqa: S608
+        for m in models
     )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {parts}")
         row = cursor.fetchone()
     return "-".join(str(v or 0) for v in row)
+
+
+def cache_version() -> str:
+    """The ``history_version`` of the tables that feed the figures (claims, cited sources,
+    claimants, parties, sides, categories, named records, conflicts, events), in one query.
+    ``CACHE_SECONDS`` bounds how long a write it does not see can show an old figure."""
+    return history_version(_figure_models())
 
 
 def load_parties(conflict_id) -> dict[int, PartyRow]:
@@ -1031,7 +1036,7 @@ def _fresh(base: str) -> str:
     return f"{base}:fresh"
 
 
-def _newer(version: str, than: str) -> bool:
+def newer_version(version: str, than: str) -> bool:
     """Whether ``version`` comes after ``than``: every table's largest history id is at least
     as high (history ids only grow); not comparable means not newer."""
     try:
@@ -1109,7 +1114,7 @@ def _drop_older(conflict_id, as_of, category_slug, version, keys):
     expire on its own.)"""
     scope = _scope_key(conflict_id, as_of, category_slug)
     latest = cache.get(scope)
-    if latest is not None and latest[0] != version and not _newer(version, latest[0]):
+    if latest is not None and latest[0] != version and not newer_version(version, latest[0]):
         return  # an older version computed late: keep the newer one's note
     cache.set(scope, (version, keys), CACHE_KEEP_SECONDS)
     if latest is not None and latest[0] != version:

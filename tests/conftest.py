@@ -94,6 +94,13 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _downloads_cache_dir(settings, tmp_path):
+    """Each test builds its downloads in its own directory: history ids, which name the files,
+    are reused after a rolled-back test."""
+    settings.DOWNLOADS_CACHE_DIR = tmp_path / "downloads"
+
+
 @pytest.fixture
 def member_of(db):
     """A staff user in the named role's group (editor, reviewer, administrator)."""

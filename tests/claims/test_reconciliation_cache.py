@@ -212,7 +212,7 @@ def test_a_failed_refresh_keeps_serving_the_stale_result_and_waits_before_retryi
     ],
 )
 def test_versions_compare_table_by_table(version, than, newer):
-    assert recon._newer(version, than) is newer
+    assert recon.newer_version(version, than) is newer
 
 
 def test_storing_a_newer_version_drops_the_older_one(monkeypatch):

@@ -1,0 +1,315 @@
+"""Public downloads are built once per data version and served from a file."""
+
+import os
+import threading
+import time
+
+import pytest
+from django.urls import reverse
+
+from casualties import downloads
+from casualties.history import change_context, save_with_history
+from casualties.models import CasualtyRecord, Place, PlaceName
+from claims import exporting
+from claims.models import Source
+from claims.services import claim_publish, claim_submit_for_review, claim_update
+from tests.claims.test_exporting import parse
+
+SETUP = "test setup"
+
+
+def get(client, name="claims", fmt="csv", **headers):
+    return client.get(reverse("casualties:download", args=[name, fmt]), headers=headers)
+
+
+def rows(client, name="claims", fmt="csv"):
+    response = get(client, name, fmt)
+    assert response.status_code == 200
+    return parse(fmt, b"".join(response.streaming_content))
+
+
+def files():
+    """The downloads built, by name (lock files left out)."""
+    return sorted(p.name for p in downloads.cache_dir().iterdir() if not p.name.endswith(".lock"))
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """The (table, format) of every build."""
+    done = []
+    real = exporting.write_export
+
+    def counting(table, queryset, fmt, out, **kwargs):
+        done.append((table.name, fmt))
+        real(table, queryset, fmt, out, **kwargs)
+
+    monkeypatch.setattr(exporting, "write_export", counting)
+    return done
+
+
+class TestServedFromTheCache:
+    @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+    def test_the_second_request_costs_the_version_query_only(
+        self, client, make_claim, builds, django_assert_num_queries, fmt
+    ):
+        make_claim()
+        first = b"".join(get(client, fmt=fmt).streaming_content)
+        with django_assert_num_queries(1):  # the data version
+            response = get(client, fmt=fmt)
+            second = b"".join(response.streaming_content)
+        assert second == first and builds == [("claims", fmt)]
+        assert response["Content-Length"] == str(len(first))
+
+    def test_headers_are_those_of_a_built_file(self, client, make_claim):
+        make_claim()
+        first, second = get(client), get(client)
+        assert first["Content-Disposition"] == second["Content-Disposition"]
+        assert first["Content-Type"] == second["Content-Type"] == "text/csv; charset=utf-8"
+        assert '/downloads/>; rel="describedby"' in second["Link"]
+        assert first["ETag"] == second["ETag"]
+        assert downloads.download_version() not in first["ETag"]  # no history ids shown
+        assert second["Last-Modified"]
+
+    def test_each_table_and_format_is_its_own_file(self, client, make_claim, builds):
+        make_claim()
+        for name, fmt in [("claims", "csv"), ("claims", "json"), ("sources", "csv")] * 2:
+            rows(client, name, fmt)
+        assert builds == [("claims", "csv"), ("claims", "json"), ("sources", "csv")]
+
+
+class TestAWriteShowsInTheNextDownload:
+    def test_a_claim_edited_through_the_service(self, client, make_claim, builds):
+        claim = make_claim(quote="before")
+        assert rows(client)[0]["quote"] == "before"
+        claim_update(claim=claim, user=None, reason="typo", quote="after")
+        assert rows(client)[0]["quote"] == "after"
+        assert len(builds) == 2
+
+    def test_a_claim_published(self, client, make_claim, admin_user):
+        make_claim()
+        claim = make_claim(status="draft")
+        assert len(rows(client)) == 1
+        claim_submit_for_review(claim=claim, user=admin_user, expected_version=claim.version)
+        claim_publish(claim=claim, user=admin_user, expected_version=claim.version)
+        assert {r["external_id"] for r in rows(client)} >= {claim.external_id}
+        assert len(rows(client, fmt="json")) == 2
+
+    def test_a_source_title(self, client, make_claim, world):
+        make_claim()
+        assert rows(client, "sources")[0]["title"] == "A report"
+        world.source.title = "A better title"
+        save_with_history(world.source, user=None, reason="title")
+        assert rows(client, "sources")[0]["title"] == "A better title"
+
+    def test_a_place_name(self, client, world):
+        with change_context(user=None, reason=SETUP):
+            place = Place.objects.create(slug="shusha", name="Shusha", kind="city")
+            name = PlaceName.objects.create(place=place, language="hy", name="Շուշի")
+        assert rows(client, "places")[0]["names"] == "hy=Շուշի"
+        name.name = "Շուշի քաղաք"
+        save_with_history(name, user=None, reason="spelling")
+        assert rows(client, "places")[0]["names"] == "hy=Շուշի քաղաք"
+
+    def test_a_named_records_sources(self, client, world):
+        """The m2m's own history table is not in the version: changing it writes a history
+        row of the record (or, from the source's side, of the source)."""
+        with change_context(user=None, reason=SETUP):
+            record = CasualtyRecord.objects.create(
+                conflict=world.conflict, external_id="r", name="R", role="civilian",
+                party=world.alpha, outcome="killed",
+            )  # fmt: skip
+            other = Source.objects.create(slug="other", title="Other")
+        assert rows(client, "records")[0]["sources"] == ""
+        before = downloads.download_version()
+        with change_context(user=None, reason="cited"):
+            record.sources.set([other])
+        assert downloads.download_version() != before
+        assert rows(client, "records")[0]["sources"] == "other"
+        assert [r["slug"] for r in rows(client, "sources")] == ["other"]
+        # From the source's side, simple-history writes a history row of the source.
+        with change_context(user=None, reason="cited"):
+            world.source.records.add(record)
+        assert rows(client, "records")[0]["sources"] == "other; report"
+
+
+class TestConditionalRequests:
+    def test_if_none_match_gives_304_for_the_version_query(
+        self, client, make_claim, django_assert_num_queries
+    ):
+        make_claim()
+        etag = get(client)["ETag"]
+        with django_assert_num_queries(1):
+            response = get(client, if_none_match=etag)
+        assert response.status_code == 304 and response["ETag"] == etag
+        assert response["Last-Modified"] and not response.content
+
+    def test_an_old_etag_gets_the_new_file(self, client, make_claim):
+        claim = make_claim()
+        etag = get(client)["ETag"]
+        claim_update(claim=claim, user=None, reason="typo", quote="new")
+        response = get(client, if_none_match=etag)
+        assert response.status_code == 200 and response["ETag"] != etag
+
+    def test_if_modified_since(self, client, make_claim):
+        make_claim()
+        last_modified = get(client)["Last-Modified"]
+        assert get(client, if_modified_since=last_modified).status_code == 304
+
+    def test_head_and_post(self, client, world):
+        assert (
+            client.head(reverse("casualties:download", args=["claims", "csv"])).status_code == 200
+        )
+        assert (
+            client.post(reverse("casualties:download", args=["claims", "csv"])).status_code == 405
+        )
+
+
+class TestFiles:
+    def test_an_older_versions_file_is_removed_once_a_newer_one_is_built(self, client, make_claim):
+        claim = make_claim()
+        rows(client)
+        rows(client, fmt="json")
+        old = downloads.download_version()
+        claim_update(claim=claim, user=None, reason="typo", quote="new")
+        rows(client)
+        new = downloads.download_version()
+        assert files() == [f"claims.{old}.unsettled.json", f"claims.{new}.unsettled.csv"]
+
+    def test_an_older_version_built_late_leaves_the_newer_file(self, world, make_claim):
+        claim = make_claim()
+        old = downloads.download_version()
+        claim_update(claim=claim, user=None, reason="typo", quote="new")
+        new = downloads.download_version()
+        downloads.cached_file("claims", "csv", new).close()
+        downloads.cached_file("claims", "csv", old).close()  # a request that read it earlier
+        assert f"claims.{new}.unsettled.csv" in files()
+
+    def test_a_failed_build_leaves_nothing_to_serve(self, client, make_claim, monkeypatch):
+        make_claim()
+        real = exporting.write_export
+
+        def half(table, queryset, fmt, out, **kwargs):
+            out.write(b"external_id,conf")
+            raise RuntimeError("the database went away")
+
+        monkeypatch.setattr(exporting, "write_export", half)
+        with pytest.raises(RuntimeError):
+            get(client)
+        assert files() == []
+        monkeypatch.setattr(exporting, "write_export", real)
+        assert len(rows(client)) == 1
+
+    def test_a_temporary_file_left_by_a_dead_build_is_removed(self, client, make_claim):
+        make_claim()
+        downloads.cache_dir().mkdir(parents=True)
+        (downloads.cache_dir() / ".claims.csv.abc123.part").write_bytes(b"external_id,conf")
+        rows(client)
+        assert files() == [f"claims.{downloads.download_version()}.unsettled.csv"]
+
+
+class TestSettling:
+    """A first build may miss a transaction that commits late; it is built once more after
+    SETTLE_SECONDS, and that build is kept."""
+
+    def age(self, seconds):
+        for path in downloads.cache_dir().iterdir():
+            stat = path.stat()
+            os.utime(path, (stat.st_atime - seconds, stat.st_mtime - seconds))
+
+    def test_an_unsettled_file_is_built_once_more_then_kept(self, client, make_claim, builds):
+        make_claim()
+        first = get(client)
+        self.age(downloads.SETTLE_SECONDS + 1)
+        second = get(client)
+        version = downloads.download_version()
+        assert second["ETag"] != first["ETag"]
+        assert files() == [f"claims.{version}.csv"]
+        self.age(10 * downloads.SETTLE_SECONDS)
+        assert get(client)["ETag"] == second["ETag"]
+        assert len(builds) == 2
+
+    def test_while_it_is_built_again_others_get_the_unsettled_file(
+        self, client, make_claim, builds
+    ):
+        make_claim()
+        etag = get(client)["ETag"]
+        self.age(downloads.SETTLE_SECONDS + 1)
+        with downloads._building("claims", "csv", wait=True):
+            # This thread holds the lock: as if another worker were building it.
+            response = get(client)
+        assert response.status_code == 200 and response["ETag"] == etag
+        assert len(builds) == 1
+
+
+class TestConcurrentRequests:
+    @pytest.fixture
+    def slow_build(self, monkeypatch):
+        calls = []
+
+        def build(name, fmt, path):
+            calls.append(threading.current_thread().name)
+            time.sleep(0.3)
+            temporary = path.with_name(f".{name}.{fmt}.x.part")
+            temporary.write_bytes(b"complete")
+            os.replace(temporary, path)
+
+        monkeypatch.setattr(downloads, "_build", build)
+        return calls
+
+    def test_threads_asking_for_a_missing_file_wait_for_one_build(self, settings, slow_build):
+        got = []
+
+        def ask():
+            with downloads.cached_file("claims", "csv", "1-2-3") as handle:
+                got.append(handle.read())
+
+        threads = [threading.Thread(target=ask) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert got == [b"complete"] * 6 and len(slow_build) == 1
+
+    def test_requests_at_once_get_one_build(self, transactional_db, make_claim, builds):
+        """Through the view, each thread with its own database connection."""
+        from django.db import connections
+        from django.test import Client
+
+        make_claim()
+        got = []
+
+        def ask():
+            try:
+                response = Client().get(reverse("casualties:download", args=["claims", "xlsx"]))
+                got.append(b"".join(response.streaming_content))
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=ask) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(got) == 4 and len(set(got)) == 1 and builds == [("claims", "xlsx")]
+        assert len(parse("xlsx", got[0])) == 1
+
+    def test_a_build_in_another_worker_is_waited_for(self, settings, slow_build):
+        """The file lock: another process's lock is another open file here (flock locks of
+        two open files conflict even in one process)."""
+        import fcntl
+
+        directory = downloads.cache_dir()
+        directory.mkdir(parents=True)
+        got = []
+        with open(directory / ".claims.csv.lock", "w") as other_worker:
+            fcntl.flock(other_worker, fcntl.LOCK_EX)
+            thread = threading.Thread(
+                target=lambda: got.append(downloads.cached_file("claims", "csv", "7").read())
+            )
+            thread.start()
+            time.sleep(0.3)
+            assert got == [] and slow_build == []  # waiting
+            (directory / "claims.7.unsettled.csv").write_bytes(b"built by the other worker")
+            fcntl.flock(other_worker, fcntl.LOCK_UN)
+        thread.join()
+        assert got == [b"built by the other worker"] and slow_build == []
