@@ -35,6 +35,7 @@ class _FormValues(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.form_id, self.inside, self.done, self.values = form_id, False, False, {}
         self._select = self._textarea = None
+        self._multiple = set()
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -52,9 +53,16 @@ class _FormValues(HTMLParser):
                 self.values.setdefault(name, []).append(a.get("value", ""))
         elif tag == "select" and name:
             self._select = name
-            self.values.setdefault(name, "")
+            if "multiple" in a:  # posts one value per selected option, none if none is
+                self._multiple.add(name)
+                self.values.setdefault(name, [])
+            else:
+                self.values.setdefault(name, "")
         elif tag == "option" and self._select and "selected" in a:
-            self.values[self._select] = a.get("value", "")
+            if self._select in self._multiple:
+                self.values[self._select].append(a.get("value", ""))
+            else:
+                self.values[self._select] = a.get("value", "")
         elif tag == "textarea" and name:
             self._textarea = name
             self.values[name] = ""
@@ -80,4 +88,7 @@ def form_values(response, form_id: str | None = None) -> dict:
     parser.feed(response.content.decode())
     values = parser.values
     values.pop("csrfmiddlewaretoken", None)
+    for name in parser._multiple:
+        if not values[name]:
+            del values[name]
     return {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in values.items()}
