@@ -41,19 +41,10 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from casualties.models import (
-    CasualtyRecord,
-    Category,
-    Conflict,
-    Event,
-    Party,
-    Place,
-    PlaceName,
-    Side,
-)
+from casualties.models import CasualtyRecord
 from claims import exporting
-from claims.models import Claim, Claimant, ClaimSource, Source
-from claims.reconciliation import history_version, newer_version
+from claims.models import Claim, Source
+from claims.reconciliation import history_version, newer_version, public_models
 
 # Seconds after its first build a file is built once more (see above).
 SETTLE_SECONDS = 300
@@ -91,18 +82,12 @@ def filename(name: str) -> str:
     return f"casualty-ledger-{name}-{datetime.date.today().isoformat()}"
 
 
-# Every table whose rows a download shows (a slug of a related row included). A named record's
-# sources are not a table of their own here: changing them writes a history row of the record
-# (simple-history's m2m tracking, and the import writes one too).
-DOWNLOAD_MODELS = [
-    Claim, ClaimSource, Source, CasualtyRecord, Claimant, Party, Side, Category, Conflict, Event,
-    Place, PlaceName,
-]  # fmt: skip
-
-
 def download_version() -> str:
-    """A token that changes on every write to a table a download reads. One query."""
-    return history_version(DOWNLOAD_MODELS)
+    """A token that changes on every write to a table a download reads (``public_models``: a
+    named record's sources are not a table of their own there, but changing them writes a
+    history row of the record, through simple-history's m2m tracking and the import). One
+    query."""
+    return history_version(public_models())
 
 
 # --- the cached files ------------------------------------------------------------------------

@@ -37,10 +37,20 @@ CLAIMS_PER_PAGE = 50
 
 
 def data_version(request) -> str:
-    """The data version, read once per request."""
-    if not hasattr(request, "_ledger_version"):
-        request._ledger_version = recon.cache_version()
+    """The figures' data version (the reconciliation's cache key), read once per request."""
+    _read_versions(request)
     return request._ledger_version
+
+
+def page_version(request) -> str:
+    """The version of everything a page can show (figures, sources, places)."""
+    _read_versions(request)
+    return request._page_version
+
+
+def _read_versions(request) -> None:
+    if not hasattr(request, "_ledger_version"):
+        request._ledger_version, request._page_version = recon.versions()
 
 
 PAGE_CACHE = True  # the bench turns it off to time the rendering itself
@@ -60,7 +70,7 @@ def _page_key(request) -> str | None:
     if not (page.isdigit() and 1 <= int(page) <= CACHED_PAGES_PER_LIST):
         return None
     path = hashlib.sha256(request.path.encode()).hexdigest()
-    return f"page:{data_version(request)}:{path}:{int(page)}"
+    return f"page:{page_version(request)}:{path}:{int(page)}"
 
 
 def cached_page(view):

@@ -906,16 +906,25 @@ def _figure_models():
     return [Claim, ClaimSource, Claimant, Party, Side, Category, CasualtyRecord, Conflict, Event]
 
 
-def history_version(models) -> str:
-    """A token that changes on every write of any of ``models``, in one cheap query.
+def public_models():
+    """Every tracked model whose rows a public page or download shows: the figure models first
+    (in ``cache_version``'s order), then sources and places."""
+    from casualties.models import Place, PlaceName
+    from claims.models import Source
+
+    return [*_figure_models(), Source, Place, PlaceName]
+
+
+def history_ids(models) -> list[int]:
+    """The largest history id of each model's history table (0 when empty), in one query.
 
     Every write of a tracked model appends a history row (the history guard refuses writes
     without one, and bulk imports write them with ``bulk_history_create``), and history ids only
-    grow; so the largest history id of each model's history table is a version that every
-    process sharing the database sees, with no signal to miss. Each MAX reads one end of a
-    primary-key index. Not seen: writes that bypass history (``QuerySet.update``, raw SQL, a
-    ``through`` model written with ``bulk_create``); and a transaction that commits after a
-    later one has been read (PostgreSQL: its history ids are lower than the largest one read).
+    grow; so these are a version that every process sharing the database sees, with no signal
+    to miss. Each MAX reads one end of a primary-key index. Not seen: writes that bypass history
+    (``QuerySet.update``, raw SQL, a ``through`` model written with ``bulk_create``); and a
+    transaction that commits after a later one has been read (PostgreSQL: its history ids are
+    lower than the largest one read).
     """
     quote = connection.ops.quote_name
     # Table names come from the models, quoted; nothing from a request reaches this SQL.
@@ -925,8 +934,16 @@ def history_version(models) -> str:
     )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {parts}")
-        row = cursor.fetchone()
-    return "-".join(str(v or 0) for v in row)
+        return [v or 0 for v in cursor.fetchone()]
+
+
+def version_token(ids) -> str:
+    return "-".join(str(v) for v in ids)
+
+
+def history_version(models) -> str:
+    """A token that changes on every write of any of ``models`` (``history_ids``), one query."""
+    return version_token(history_ids(models))
 
 
 def cache_version() -> str:
@@ -934,6 +951,13 @@ def cache_version() -> str:
     claimants, parties, sides, categories, named records, conflicts, events), in one query.
     ``CACHE_SECONDS`` bounds how long a write it does not see can show an old figure."""
     return history_version(_figure_models())
+
+
+def versions() -> tuple[str, str]:
+    """(``cache_version``, the version of everything public) in one query: a page shows
+    figures and also source titles and place names, which do not change a figure."""
+    ids = history_ids(public_models())
+    return version_token(ids[: len(_figure_models())]), version_token(ids)
 
 
 def load_parties(conflict_id) -> dict[int, PartyRow]:

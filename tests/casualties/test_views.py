@@ -323,3 +323,20 @@ def test_as_known_on_pages_are_rendered_each_time(client, ledger, django_assert_
     # 5 a page of claims, 6 their sources.
     with django_assert_num_queries(6):
         client.get(url)
+
+
+@pytest.mark.django_db
+def test_a_source_title_edit_refreshes_cached_pages_but_not_the_figures(client, ledger):
+    """A cached page holds more than figures: a source's title or a place's name changed in
+    the admin shows at once, and the figures are not computed again for it."""
+    from casualties.history import save_with_history
+    from claims import reconciliation as recon
+
+    url = ledger.official.get_absolute_url()
+    source = ledger.official.sources.first()
+    assert source.title.encode() in client.get(url).content
+    figures = recon.cache_version()
+    source.title = "A corrected title"
+    save_with_history(source, user=None, reason="typo")
+    assert recon.cache_version() == figures  # the figures' key stays
+    assert b"A corrected title" in client.get(url).content
