@@ -14,7 +14,9 @@
 Reconciled figures are fresh for --fresh-seconds (RECONCILE_CACHE_SECONDS; 20 here, 300 in
 production), so every worker refreshes them a few times within each measured minute: the run
 includes what a long-lived site meets every five minutes, not a lucky minute between refreshes.
---cache redis shares one cache between the workers (as production should).
+The cache is Redis on loopback, shared by the workers, as README "Deploying" sets production up;
+--cache memory measures the per-process default instead (each worker computes and refreshes
+every figure itself).
 
 Usage (see bench/README.md):
     .venv/bin/python bench/load.py --claims 100000 --database cl_load
@@ -178,8 +180,8 @@ def main() -> int:
         help="RECONCILE_CACHE_SECONDS for the server (production: 300)",
     )  # fmt: skip
     parser.add_argument(
-        "--cache", choices=["memory", "redis"], default="memory",
-        help="per-process memory (the default setting) or Redis shared by all workers",
+        "--cache", choices=["redis", "memory"], default="redis",
+        help="Redis shared by all workers (production) or per-process memory (the default)",
     )  # fmt: skip
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9", help="for --cache redis")
     parser.add_argument("--fill-child", type=int, help=argparse.SUPPRESS)
