@@ -36,6 +36,7 @@ import datetime
 import logging
 import random
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -60,6 +61,9 @@ CACHE_JITTER = 0.5
 CACHE_KEEP_SECONDS = max(3600, 4 * CACHE_SECONDS)
 # A refresh that has not finished after this long (its process died) may be started again.
 REFRESH_LOCK_SECONDS = 120
+# A computation another process started is waited for this long at most, looking every so often.
+COMPUTE_LOCK_SECONDS = 60
+COMPUTE_POLL_SECONDS = 0.05
 
 SELF, ADVERSARY, INDEPENDENT = "self", "adversary", "independent"
 CUMULATIVE, PERIOD = "cumulative", "period"
@@ -1075,9 +1079,10 @@ _computing_guard = threading.Lock()
 
 
 def _compute_once(conflict_id, as_of, category_slug, version):
-    """Compute and store a scope, once per process at a time: the threads of a worker that miss
-    the same key together wait for the first one's result rather than all computing it (which,
-    on a busy machine, makes every one of them slow)."""
+    """Compute and store a scope once: the threads of a worker that miss the same key together
+    wait for the first one's result rather than all computing it (which, on a busy machine,
+    makes every one of them slow); with a shared cache, so do the other workers (a marker
+    set with ``cache.add``, see ``_wait_for_other_process``)."""
     base = _base_key(conflict_id, as_of, category_slug, version)
     with _computing_guard:
         lock = _computing.setdefault(base, threading.Lock())
@@ -1087,10 +1092,32 @@ def _compute_once(conflict_id, as_of, category_slug, version):
             entries = cache.get_many([base])
             if base in entries:
                 return entries[base], None
-            return _compute_and_store(conflict_id, as_of, category_slug, version)
+            marker = f"{base}:computing"
+            if not cache.add(marker, True, COMPUTE_LOCK_SECONDS):
+                found = _wait_for_other_process(base, marker)
+                if found is not None:
+                    return found, None
+            try:
+                return _compute_and_store(conflict_id, as_of, category_slug, version)
+            finally:
+                cache.delete(marker)
         finally:
             with _computing_guard:
                 _computing.pop(base, None)
+
+
+def _wait_for_other_process(base, marker):
+    """Another process is computing ``base``: poll for its result while its marker stands.
+    None if the marker went without a result (that process failed or died): compute here."""
+    deadline = time.monotonic() + COMPUTE_LOCK_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(COMPUTE_POLL_SECONDS)
+        found = cache.get_many([base, marker])
+        if base in found:
+            return found[base]
+        if marker not in found:
+            return None
+    return None
 
 
 def _compute_and_store(conflict_id, as_of, category_slug, version):

@@ -258,3 +258,39 @@ def test_the_cache_is_the_one_asked_for(backend):
     }[backend]  # fmt: skip
     cache.set("k", {"v": 1})
     assert cache.get("k") == {"v": 1}
+
+
+def another_process_computing(version, *, stores: bool, after=0.3):
+    """What another worker computing the scope looks like from here: its marker in the cache,
+    then (after a while) its result stored, or its marker gone without one (it failed)."""
+    base = recon._base_key(7, None, None, version)
+    assert cache.add(f"{base}:computing", True, 60)
+
+    def finish():
+        time.sleep(after)
+        if stores:
+            theirs = empty_result()
+            theirs.serial = "theirs"
+            cache.set(base, theirs, 60)
+        cache.delete(f"{base}:computing")
+
+    worker = threading.Thread(target=finish)
+    worker.start()
+    return worker
+
+
+def test_a_computation_in_another_process_is_waited_for_not_repeated(monkeypatch):
+    compute = CountingCompute(monkeypatch)
+    worker = another_process_computing("v1", stores=True)
+    assert recon.reconcile(7, version="v1").serial == "theirs"
+    worker.join()
+    assert compute.calls == 0
+
+
+def test_when_the_other_process_fails_this_one_computes(monkeypatch):
+    compute = CountingCompute(monkeypatch)
+    worker = another_process_computing("v1", stores=False)
+    assert recon.reconcile(7, version="v1").serial == 1
+    worker.join()
+    assert compute.calls == 1
+    assert cache.get(f"{recon._base_key(7, None, None, 'v1')}:computing") is None
