@@ -258,6 +258,9 @@ CACHES = {
 # computed again in the background (claims/reconciliation.py). bench/load.py shortens it so
 # that refreshes happen during the measured minute.
 RECONCILE_CACHE_SECONDS = env_int("RECONCILE_CACHE_SECONDS", 300)
+# After each write commits, compute the new figures in a background thread, so the first
+# reader after an edit does not wait for them (claims/reconciliation.py "warming").
+RECONCILE_WARM_AFTER_WRITES = env_bool("RECONCILE_WARM_AFTER_WRITES", True)
 
 # Public downloads are built once per data version into this directory and served from it
 # (casualties/downloads.py). Every worker must see the same directory; it may be emptied at

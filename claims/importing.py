@@ -38,6 +38,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from casualties.models import CasualtyRecord
+from claims import reconciliation as recon
 from claims.figures import MAX_VALUE, UNREADABLE, parse_figure
 from claims.models import Claim, ClaimSource, Relation, Source, derive_relation, new_external_id
 from claims.resources import CLAIM_COLUMNS, RECORD_COLUMNS, Col, parse_sources
@@ -343,6 +344,8 @@ def import_file(
                 if result.errors:
                     raise _Rollback
                 result.written = True
+                # Its history rows are written in bulk, without signals: warm here.
+                recon.warm_after_commit()
     except _Rollback:
         pass
     except FileError as exc:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -1214,6 +1214,83 @@ def _lookup(conflict_id, as_of, category_slug, version, *keys) -> dict:
     if found and _fresh(base) not in found:
         _refresh_later(conflict_id, as_of, category_slug, version)
     return found
+
+
+# --- warming after writes ------------------------------------------------------------------
+# A write changes the version, so the next reader would compute the figures cold (seconds at
+# 100k claims). Instead, once the writing transaction commits, one background thread per
+# process computes the new version of every conflict's whole-war and per-category figures;
+# readers meanwhile wait for that computation (``_compute_once``) rather than repeat it. With a
+# shared cache this warms every worker; with per-process memory, the writing one.
+
+_warm_wanted = threading.Event()
+_warm_idle = threading.Event()
+_warm_idle.set()
+_warmer: threading.Thread | None = None
+_warmer_guard = threading.Lock()
+# A burst of writes (a bulk action, an import's commit, a save with inlines) warms once.
+WARM_DELAY_SECONDS = 0.5
+
+
+def warm_after_commit(using=None) -> None:
+    """Warm the figures once the current transaction commits (now, outside one); does nothing
+    unless ``settings.RECONCILE_WARM_AFTER_WRITES``."""
+    if settings.RECONCILE_WARM_AFTER_WRITES:
+        transaction.on_commit(_warm_soon, using=using)
+
+
+def warm_on_history(sender, history_instance, using=None, **kwargs) -> None:
+    """post_create_historical_record: every tracked write (claims/apps.py connects it)."""
+    warm_after_commit(using=using)
+
+
+def _warm_soon() -> None:
+    global _warmer
+    _warm_idle.clear()
+    _warm_wanted.set()
+    with _warmer_guard:
+        if _warmer is None or not _warmer.is_alive():
+            _warmer = threading.Thread(target=_warm_loop, name="warm figures", daemon=True)
+            _warmer.start()
+
+
+def _warm_loop() -> None:
+    while True:
+        _warm_wanted.wait()
+        time.sleep(WARM_DELAY_SECONDS)
+        _warm_wanted.clear()
+        try:
+            warm()
+        except Exception:
+            logger.exception("Warming the reconciled figures failed")
+        finally:
+            connections.close_all()  # this thread's own connections
+            if not _warm_wanted.is_set():
+                _warm_idle.set()
+
+
+def warm() -> int:
+    """Compute whatever is not cached yet of the current version: each conflict's whole-war
+    figures and those of each category it has claims in. Returns how many scopes that is."""
+    from casualties.models import Category, Conflict
+    from claims.models import Claim
+
+    version = cache_version()
+    scopes = [(conflict_id, None) for conflict_id in Conflict.objects.values_list("pk", flat=True)]
+    slugs = dict(Category.objects.values_list("pk", "slug"))
+    pairs = Claim.objects.published().values_list("conflict_id", "category_id").distinct()
+    scopes += sorted((conflict_id, slugs[category_id]) for conflict_id, category_id in pairs)
+    computed = 0
+    for conflict_id, slug in scopes:
+        if cache.get(_base_key(conflict_id, None, slug, version)) is None:
+            _compute_once(conflict_id, None, slug, version)
+            computed += 1
+    return computed
+
+
+def wait_until_warm(timeout: float = 30) -> bool:
+    """For tests and benches: whether the warm-up thread finished its work within ``timeout``."""
+    return _warm_idle.wait(timeout)
 
 
 def reconcile(conflict_id, *, as_of=None, category_slug=None, version=None) -> ConflictResult:

@@ -84,6 +84,13 @@ def make_claim(world):
 
 
 @pytest.fixture(autouse=True)
+def _no_warming(settings):
+    """No background warm-up thread after commits (tests/claims/test_warming.py turns it on):
+    it would fill the cache while the next test starts, under history ids SQLite reuses."""
+    settings.RECONCILE_WARM_AFTER_WRITES = False
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: rolled-back tests can reuse history ids on SQLite,
     which the reconciliation cache key is built from."""
