@@ -38,6 +38,7 @@ import random
 import threading
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -62,8 +63,12 @@ CACHE_KEEP_SECONDS = max(3600, 4 * CACHE_SECONDS)
 # A refresh that has not finished after this long (its process died) may be started again.
 REFRESH_LOCK_SECONDS = 120
 # A computation another process started is waited for this long at most, looking every so often.
-COMPUTE_LOCK_SECONDS = 60
+COMPUTE_WAIT_SECONDS = 60
 COMPUTE_POLL_SECONDS = 0.05
+# The marker of a computation lives this long, renewed every MARKER_BEAT_SECONDS while it runs:
+# if its process dies (a worker restarted, a command ending), the others stop waiting soon.
+MARKER_SECONDS = 5
+MARKER_BEAT_SECONDS = 1
 
 SELF, ADVERSARY, INDEPENDENT = "self", "adversary", "independent"
 CUMULATIVE, PERIOD = "cumulative", "period"
@@ -1093,23 +1098,41 @@ def _compute_once(conflict_id, as_of, category_slug, version):
             if base in entries:
                 return entries[base], None
             marker = f"{base}:computing"
-            if not cache.add(marker, True, COMPUTE_LOCK_SECONDS):
+            if not cache.add(marker, True, MARKER_SECONDS):
                 found = _wait_for_other_process(base, marker)
                 if found is not None:
                     return found, None
-            try:
+                cache.set(marker, True, MARKER_SECONDS)
+            with _kept_alive(marker):
                 return _compute_and_store(conflict_id, as_of, category_slug, version)
-            finally:
-                cache.delete(marker)
         finally:
             with _computing_guard:
                 _computing.pop(base, None)
 
 
+@contextmanager
+def _kept_alive(marker):
+    """Renew ``marker`` while the block runs; delete it after."""
+    done = threading.Event()
+
+    def beat():
+        while not done.wait(MARKER_BEAT_SECONDS):
+            cache.touch(marker, MARKER_SECONDS)
+
+    beater = threading.Thread(target=beat, name=f"marker {marker}", daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beater.join()
+        cache.delete(marker)
+
+
 def _wait_for_other_process(base, marker):
     """Another process is computing ``base``: poll for its result while its marker stands.
     None if the marker went without a result (that process failed or died): compute here."""
-    deadline = time.monotonic() + COMPUTE_LOCK_SECONDS
+    deadline = time.monotonic() + COMPUTE_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(COMPUTE_POLL_SECONDS)
         found = cache.get_many([base, marker])

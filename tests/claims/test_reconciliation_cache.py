@@ -294,3 +294,30 @@ def test_when_the_other_process_fails_this_one_computes(monkeypatch):
     worker.join()
     assert compute.calls == 1
     assert cache.get(f"{recon._base_key(7, None, None, 'v1')}:computing") is None
+
+
+def test_a_marker_left_by_a_dead_process_is_waited_for_seconds_only(monkeypatch):
+    """A worker killed mid-computation leaves its marker, unrenewed: it lapses within
+    MARKER_SECONDS and this process computes."""
+    compute = CountingCompute(monkeypatch)
+    base = recon._base_key(7, None, None, "v1")
+    cache.add(f"{base}:computing", True, 1)  # nobody renews it
+    started = time.monotonic()
+    assert recon.reconcile(7, version="v1").serial == 1
+    assert compute.calls == 1
+    assert time.monotonic() - started < 5
+
+
+def test_the_marker_is_renewed_while_the_computation_runs(monkeypatch):
+    monkeypatch.setattr(recon, "MARKER_SECONDS", 1)
+    monkeypatch.setattr(recon, "MARKER_BEAT_SECONDS", 0.2)
+    compute = CountingCompute(monkeypatch)
+    compute.gate.clear()
+    reader = threading.Thread(target=recon.reconcile, args=(7,), kwargs={"version": "v1"})
+    reader.start()
+    marker = f"{recon._base_key(7, None, None, 'v1')}:computing"
+    time.sleep(2.5)  # more than twice the marker's life
+    assert cache.get(marker) is True  # another process would still be waiting, not computing
+    compute.gate.set()
+    reader.join()
+    assert cache.get(marker) is None
