@@ -18,12 +18,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportMixin
 
 from claims.importing import SPECS, import_file
 from claims.tabular import max_bytes
 
 SESSION_KEY = "claims_import_uploads"
+MAX_ERRORS_SHOWN = 20  # in the message of a reference import whose confirm failed
 
 
 def _upload_dir() -> Path:
@@ -166,12 +168,48 @@ class TableImportMixin(ImportButtonMixin):
             Path(stored).unlink(missing_ok=True)
 
 
+def reference_import_errors(result) -> list[str]:
+    """Every error of a django-import-export ``Result`` as ``Row 3, names: …`` lines."""
+    lines = [str(error.error) for error in result.base_errors]
+    for number, errors in result.row_errors():
+        lines += [f"Row {number}: {error.error}" for error in errors]
+    for row in result.invalid_rows:
+        for field_name, messages_ in row.field_specific_errors.items():
+            lines += [f"Row {row.number}, {field_name}: {message}" for message in messages_]
+        lines += [f"Row {row.number}: {message}" for message in row.non_field_specific_errors]
+    return lines
+
+
 class ReferenceImportMixin(ImportButtonMixin, ImportMixin):
     """django-import-export's stock import (upload → preview → confirm) for the small
     reference tables: per row, with history through ``claims.resources.HistoryResource``.
 
-    Only editors who may add and change rows may import; no admin LogEntry per row (the
-    history rows are the record of the import).
+    Only editors who may add and change rows may import; a row that would delete rows (a
+    place's names) needs the permission to delete them too (``claims.resources``). No admin
+    LogEntry per row (the history rows are the record of the import).
+
+    The preview shows every row error and offers no confirm button. A confirm that meets an
+    error (the data changed since the preview) has imported nothing (``HistoryResource``
+    rolls the whole file back); it goes back to the upload form with the errors, never to the
+    list with a success message.
     """
 
     skip_admin_log = True
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            lines = reference_import_errors(result)
+            shown = lines[:MAX_ERRORS_SHOWN]
+            more = len(lines) - len(shown)
+            messages.error(
+                request,
+                format_html(
+                    "Nothing was imported: the file has errors. Correct them and upload it "
+                    "again.<ul>{}{}</ul>",
+                    format_html_join("", "<li>{}</li>", ((line,) for line in shown)),
+                    format_html("<li>… and {} more</li>", more) if more else "",
+                ),
+            )
+            info = self.admin_site.name, self.opts.app_label, self.opts.model_name
+            return HttpResponseRedirect(reverse("%s:%s_%s_import" % info))
+        return super().process_result(result, request)

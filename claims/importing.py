@@ -21,6 +21,12 @@ set of row ids seen, to refuse duplicates). For each chunk:
 All of it runs in one transaction: a file with any error, anywhere, writes nothing. A dry run
 (the admin's preview) only validates and classes rows; it writes nothing at all.
 
+An import deletes only what its user may delete: a claim row whose ``sources`` leave out a
+source the claim cites now deletes that citation (a ClaimSource row), which needs
+``claims.delete_claimsource``; without it the row is an error (``sources``). Records' sources
+are a plain many-to-many of the record: taking one off changes the record, nothing is deleted.
+An import with no user (a command without ``--user``) is not checked.
+
 The reconciliation's cache key is the largest history id of each table (``cache_version``):
 the history rows written here move it, so public pages show the imported figures at once.
 """
@@ -41,7 +47,14 @@ from casualties.models import CasualtyRecord
 from claims import reconciliation as recon
 from claims.figures import MAX_VALUE, UNREADABLE, parse_figure
 from claims.models import Claim, ClaimSource, Relation, Source, derive_relation, new_external_id
-from claims.resources import CLAIM_COLUMNS, RECORD_COLUMNS, Col, parse_sources
+from claims.resources import (
+    CLAIM_COLUMNS,
+    RECORD_COLUMNS,
+    Col,
+    deletion_refused,
+    may_delete,
+    parse_sources,
+)
 from claims.tabular import FileError, read_table
 
 VERSION_FIELD = "version"  # casualties.concurrency: every tracked row has one
@@ -361,6 +374,9 @@ class _Job:
         self.present = [spec.by_name[h] for h in headers]
         self.lookups = _Lookups(spec)
         self.seen: set[str] = set()
+        # A claim's cited sources missing from its row are deleted (ClaimSource rows): only
+        # for users who may delete them (claims.roles: administrators).
+        self.may_delete_citations = may_delete(user, ClaimSource)
         self.writer = None
         self.now = timezone.now()
         self.citation_ids: dict[tuple[int, int], int] = {}
@@ -463,6 +479,13 @@ class _Job:
             many_now = existing_many.get(current["id"], []) if current else []
             if spec.many == "m2m" and many is not None:
                 many = [(sid, "") for sid, _ in many]
+            if spec.many == "citations" and many is not None and not self.may_delete_citations:
+                cited = {sid for sid, _ in many}
+                dropped = [sid for sid, _ in many_now if sid not in cited]
+                if dropped:
+                    slugs = [self.source_slugs.get(sid, str(sid)) for sid in dropped]
+                    err("sources", deletion_refused(ClaimSource, "cited source", slugs))
+                    continue
             if current is None:
                 result.new += 1
                 new.append((values, many or []))
@@ -482,6 +505,10 @@ class _Job:
                 self.writer = _Writer(self.spec, self.user, self.reason, self.now)
             self.writer.write(new, changed, existing_many, self.citation_ids)
         self.citation_ids = {}
+
+    @cached_property
+    def source_slugs(self) -> dict[int, str]:
+        return {pk: slug for slug, pk in self.lookups.by_model[Source].items()}
 
     def sample(self, which, number, values, diff):
         bucket = self.result.samples[which]

@@ -49,6 +49,8 @@ claims and casualty records go through ``claims.importing`` for speed and full h
 import re
 from dataclasses import dataclass
 
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import ValidationError
 from django.db import models
 from import_export import fields, resources, widgets
 
@@ -356,17 +358,46 @@ class HistoryResource(resources.ModelResource):
     django-import-export saves row by row (``save()``), so simple-history writes the rows;
     the reason is ``Imported by <user> from “<file>” (admin)``, set around the whole import
     (the admin's dry run and its confirm both come through here).
+
+    A file with any error imports nothing: an invalid row (a bad value, an unknown slug, a
+    deletion the user may not make) rolls the whole import back, its history included, as an
+    exception in a row does. (django-import-export would otherwise keep the valid rows.)
     """
 
     def import_data(self, dataset, *args, file_name=None, user=None, **kwargs):
         from casualties.history import change_context, current_context
 
+        kwargs["rollback_on_validation_errors"] = True
         if current_context() is not None:
             return super().import_data(dataset, *args, file_name=file_name, user=user, **kwargs)
         who = getattr(user, "get_username", lambda: "")() or "an unknown user"
         reason = f"Imported by {who} from “{file_name or 'a file'}” (admin)"
         with change_context(user=user, reason=reason):
             return super().import_data(dataset, *args, file_name=file_name, user=user, **kwargs)
+
+
+def may_delete(user, model) -> bool:
+    """Whether an import run by ``user`` may delete rows of ``model``.
+
+    An import deletes only what its user could delete in the admin (``<app>.delete_<model>``:
+    administrators, not editors or reviewers; see ``claims.roles``). An import with no user
+    (a script, a management command without ``--user``) is not checked.
+    """
+    if user is None:
+        return True
+    opts = model._meta
+    return user.has_perm(f"{opts.app_label}.{get_permission_codename('delete', opts)}")
+
+
+def deletion_refused(model, what: str, labels) -> str:
+    """The row error for deleting ``labels`` (rows of ``model``) without the permission."""
+    labels = [f"“{label}”" for label in labels]
+    listed = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+    plural = what if len(labels) == 1 else f"{what}s"
+    return (
+        f"removing the {plural} {listed} needs permission to delete "
+        f"{model._meta.verbose_name_plural}"
+    )
 
 
 def _resource(name, model, columns, id_column):
@@ -398,7 +429,14 @@ ClaimantResource = _resource("ClaimantResource", Claimant, CLAIMANT_COLUMNS, "sl
 
 
 class PlaceResource(_resource("_PlaceBase", Place, PLACE_COLUMNS, "slug")):
-    """Places with their names in every language in one ``names`` cell."""
+    """Places with their names in every language in one ``names`` cell.
+
+    The cell sets the place's names to exactly those in it: a name missing from it is
+    deleted. That needs permission to delete place names; without it the row is refused
+    (``Row 3, names: removing the name “Khankendi” needs permission to delete place names``)
+    and the file imports nothing. A file without a ``names`` column leaves the names as they
+    are.
+    """
 
     names = fields.Field(column_name="names", attribute=None, readonly=False)
 
@@ -407,22 +445,75 @@ class PlaceResource(_resource("_PlaceBase", Place, PLACE_COLUMNS, "slug")):
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
         if field.column_name == "names":
-            instance._imported_names = parse_names(str(row.get("names") or ""))
-            return
+            return  # read in import_instance, written in save_m2m
         super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
+
+    def import_instance(self, instance, row, **kwargs):
+        """The row's fields, then its names; every error of the row is reported together."""
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        instance._imported_names = None
+        if "names" in row:
+            try:
+                wanted = parse_names(str(row.get("names") or ""))
+            except ValueError as exc:
+                errors["names"] = [ValidationError(str(exc), code="invalid")]
+            else:
+                instance._imported_names = wanted
+                refused = self._refused_removals(instance, wanted, kwargs.get("user"))
+                if refused:
+                    errors["names"] = [ValidationError(refused, code="permission")]
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def _current_names(place) -> list:
+        return list(place.names.all()) if place.pk is not None else []
+
+    @staticmethod
+    def _stale(current, wanted) -> list:
+        """The current names (PlaceName rows) the ``names`` cell does not have."""
+        keep = {(lang, name) for lang, name, _used in wanted}
+        return [n for n in current if (n.language, n.name) not in keep]
+
+    def _refused_removals(self, place, wanted, user) -> str:
+        """The row error if the cell removes names ``user`` may not delete, else ""."""
+        stale = self._stale(self._current_names(place), wanted)
+        if not stale or may_delete(user, PlaceName):
+            return ""
+        return deletion_refused(PlaceName, "name", [n.name for n in stale])
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        # A row whose only change is in its names is not unchanged.
+        wanted = getattr(instance, "_imported_names", None)
+        if wanted is not None and not import_validation_errors and original is not None:
+            have = [(n.language, n.name, n.used_by) for n in self._current_names(original)]
+            if sorted(set(wanted)) != sorted(have):
+                return False
+        return super().skip_row(instance, original, row, import_validation_errors)
 
     def save_m2m(self, instance, row, **kwargs):
         super().save_m2m(instance, row, **kwargs)
         wanted = getattr(instance, "_imported_names", None)
         if wanted is None or kwargs.get("dry_run") and not kwargs.get("using_transactions"):
             return
-        have = {(n.language, n.name): n for n in instance.names.all()}
+        current = self._current_names(instance)
+        stale = self._stale(current, wanted)
+        if stale and not may_delete(kwargs.get("user"), PlaceName):
+            # Checked in import_instance already; this is the check at the deletion itself.
+            # The ValidationError rolls the whole import back (HistoryResource).
+            message = deletion_refused(PlaceName, "name", [n.name for n in stale])
+            raise ValidationError({"names": [message]})
+        have = {(n.language, n.name): n for n in current}
         for lang, name, used in wanted:
-            current = have.pop((lang, name), None)
-            if current is None:
+            found = have.pop((lang, name), None)
+            if found is None:
                 PlaceName.objects.create(place=instance, language=lang, name=name, used_by=used)
-            elif current.used_by != used:
-                current.used_by = used
-                current.save()
-        for stale in have.values():
-            stale.delete()
+            elif found.used_by != used:
+                found.used_by = used
+                found.save()
+        for name in stale:
+            name.delete()

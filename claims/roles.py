@@ -2,9 +2,16 @@
 
 Three groups. Editors add and change drafts (and submit them for review); they cannot publish,
 delete or restore revisions. Reviewers do what editors do, and publish, send back with a note,
-retract, resolve contradiction flags, import, and restore revisions. Administrators may do
-everything. ``sync_roles`` makes each group's permissions exactly these; it runs from the data
-migration, after every ``migrate`` (so new permissions join) and as ``manage.py sync_roles``.
+retract, resolve contradiction flags, import claims, and restore revisions; they cannot delete
+either. Administrators may do everything. ``sync_roles`` makes each group's permissions
+exactly these; it runs from the data migration, after every ``migrate`` (so new permissions
+join) and as ``manage.py sync_roles``.
+
+Imports honour the same permissions: editors import the reference tables and the named
+records, reviewers the claims too, and a file that would delete rows (a place's names missing
+from its ``names`` cell, a claim's cited sources missing from its ``sources`` cell) needs the
+permission to delete them, so only an administrator's import may remove them
+(docs/import-export.md, "Who may import what").
 """
 
 from django.apps import apps as global_apps
