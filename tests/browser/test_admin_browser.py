@@ -1,48 +1,16 @@
 """An editor's key flow in a real Chromium: log in, enter a claim in words, see the bounds,
 change it with a reason, and find the revision in the history."""
 
-import os
-import shutil
-from pathlib import Path
-
-import pytest
-
 from claims.models import Claim
+from tests.browser.chromium import MARKS, OUTPUT
 
-CHROMIUM = "/usr/bin/chromium"
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed"),
-]
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = MARKS
 
 
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run",
-            ],
-        )  # fmt: skip
-        page = browser.new_page()
-        yield page
-        browser.close()
-
-
-def test_an_editor_enters_and_revises_a_claim(page, live_server, world, admin_user, make_claim):
+def test_an_editor_enters_and_revises_a_claim(browser, log_in, live_server, world, make_claim):
     claim = make_claim(figure_text="100")
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", "pw-boss-123!")
-    page.click("input[type=submit]")
+    page = browser.new_page()
+    log_in(page)
     page.goto(f"{live_server.url}/admin/claims/claim/{claim.pk}/change/")
     page.fill("#id_figure_text", "more than 700")
     page.fill("#id_lower", "")

@@ -1,24 +1,12 @@
 """The public pages and the admin in a real Chromium under the production Content-Security-Policy:
 the browser reports no violation (nothing of ours is blocked)."""
 
-import os
-import shutil
-
 import pytest
 
+from tests.browser.chromium import MARKS
 from tests.casualties.test_security import production_settings
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs Debian's chromium"),
-]
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = MARKS
 
 # Recorded in the page before any of its own code runs; CSP does not apply to this script.
 RECORD_VIOLATIONS = """
@@ -39,33 +27,28 @@ def production_over_http(settings):
 
 
 @pytest.fixture
-def browser_log():
+def browser_log(browser):
     """A page, and every violation it reports: its own event and the browser's console log
     (the DevTools Log domain, what chromedriver's goog:loggingPrefs "browser" log returns)."""
-    from playwright.sync_api import sync_playwright
+    page = browser.new_page()
+    page.add_init_script(RECORD_VIOLATIONS)
+    entries = []
+    cdp = page.context.new_cdp_session(page)
+    cdp.on("Log.entryAdded", lambda e: entries.append(e["entry"]))
+    cdp.send("Log.enable")
+    page.on("console", lambda m: entries.append({"level": m.type, "text": m.text}))
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        page.add_init_script(RECORD_VIOLATIONS)
-        entries = []
-        cdp = page.context.new_cdp_session(page)
-        cdp.on("Log.entryAdded", lambda e: entries.append(e["entry"]))
-        cdp.send("Log.enable")
-        page.on("console", lambda m: entries.append({"level": m.type, "text": m.text}))
+    def violations():
+        seen = page.evaluate("window.__csp")
+        logged = [e["text"] for e in entries if "Content Security Policy" in e["text"]]
+        return seen + logged
 
-        def violations():
-            seen = page.evaluate("window.__csp")
-            logged = [e["text"] for e in entries if "Content Security Policy" in e["text"]]
-            return seen + logged
-
-        yield page, violations
-        browser.close()
+    return page, violations
 
 
 @pytest.mark.django_db(transaction=True)
 def test_no_csp_violation_on_the_public_pages_and_the_admin(
-    production_over_http, live_server, browser_log, world, make_claim, admin_user
+    production_over_http, live_server, browser_log, log_in, world, make_claim
 ):
     page, violations = browser_log
     claim = make_claim(figure_text="3,825")
@@ -80,11 +63,7 @@ def test_no_csp_violation_on_the_public_pages_and_the_admin(
     assert page.locator("svg.range-chart rect").count() >= 2
     assert violations() == []
 
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", "pw-boss-123!")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
+    log_in(page)
     for path in (
         f"/admin/claims/claim/{claim.pk}/change/",
         "/admin/claims/claim/",

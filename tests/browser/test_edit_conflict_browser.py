@@ -1,47 +1,22 @@
 """Two tabs of one editor in a real Chromium: the second save is refused, the conflict is shown
 and the text typed in the second tab is still there."""
 
-import os
-import shutil
-
-import pytest
-
 from claims.models import Claim
-from tests.browser.test_admin_browser import CHROMIUM, OUTPUT
+from tests.browser.chromium import MARKS, OUTPUT
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed"),
-]
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser_context():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        context = browser.new_context()
-        yield context
-        browser.close()
+pytestmark = MARKS
 
 
 def test_two_tabs_the_second_save_is_refused_and_keeps_its_text(
-    browser_context, live_server, admin_user, make_claim
+    browser, log_in, live_server, make_claim
 ):
     claim = make_claim(figure_text="100")
-    tab1 = browser_context.new_page()
-    tab1.goto(f"{live_server.url}/admin/login/")
-    tab1.fill("#id_username", "boss")
-    tab1.fill("#id_password", "pw-boss-123!")
-    tab1.click("input[type=submit]")
+    context = browser.new_context()  # the two tabs share the login
+    tab1 = context.new_page()
+    log_in(tab1)
     url = f"{live_server.url}/admin/claims/claim/{claim.pk}/change/"
     tab1.goto(url)
-    tab2 = browser_context.new_page()
+    tab2 = context.new_page()
     tab2.goto(url)
 
     tab1.fill("#id_quote", "By 30 September, 700 servicemen")

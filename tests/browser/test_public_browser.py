@@ -1,39 +1,19 @@
 """The public pages in a real Chromium (Debian's), driven by Playwright against live_server."""
 
 import datetime
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run inside
-# one unless told it is safe (it is: the test's own queries never run concurrently).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from tests.browser.chromium import MARKS, OUTPUT
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs Debian's chromium"),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
-        yield context.new_page()
-        context.close()
-        browser.close()
+def page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    yield context.new_page()
+    context.close()
 
 
 @pytest.mark.django_db(transaction=True)

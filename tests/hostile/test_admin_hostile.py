@@ -6,7 +6,6 @@ field and in the reason. Either it is saved exactly (and shown escaped on its ch
 pages) or refused with the text kept in the form, and the database and its history unchanged."""
 
 from html import escape
-from html.parser import HTMLParser
 from urllib.parse import quote_from_bytes, urlencode
 
 import pytest
@@ -15,67 +14,26 @@ from django.test import Client
 from django.urls import reverse
 
 from claims.models import Claim
+from tests.admin_forms import form_values
 from tests.hostile.corpus import CORPUS, DATES, as_text, audit_html
 
 pytestmark = pytest.mark.django_db
 
 
-class _FormReader(HTMLParser):
-    """The values a browser would submit from the page's main form."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.values: dict[str, str] = {}
-        self._textarea = self._select = None
-        self._first_option: str | None = None
-        self._multiple = False
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        name = a.get("name")
-        if tag == "input" and name and a.get("type") not in ("submit", "button", "file"):
-            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
-                return
-            self.values[name] = a.get("value") or ("on" if a.get("type") == "checkbox" else "")
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.values[name] = ""
-        elif tag == "select" and name:
-            self._select, self._first_option = name, None
-            self._multiple = "multiple" in a
-        elif tag == "option" and self._select:
-            if self._first_option is None:
-                self._first_option = a.get("value", "")
-            if "selected" in a:
-                self.values[self._select] = a.get("value", "")
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.values[self._textarea] += data
-
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            self._textarea = None
-        elif tag == "select" and self._select:
-            if not self._multiple:  # nothing chosen in a multiple select sends nothing
-                self.values.setdefault(self._select, self._first_option or "")
-            self._select = None
-
-
-def read_form(client, url) -> dict[str, str]:
+def read_form(client, url) -> dict:
     response = client.get(url)
     assert response.status_code == 200
-    reader = _FormReader()
-    reader.feed(response.content.decode())
-    return {k: v.lstrip("\n") for k, v in reader.values.items() if not k.startswith("_")}
+    return {k: v for k, v in form_values(response).items() if not k.startswith("_")}
 
 
 def encode(data: dict) -> bytes:
-    """A urlencoded body; bytes values go as they are (invalid UTF-8 included)."""
+    """A urlencoded body; bytes values go as they are (invalid UTF-8 included), a list's
+    values each under the key."""
     parts = []
-    for key, value in data.items():
-        raw = value if isinstance(value, bytes) else str(value).encode()
-        parts.append(f"{quote_from_bytes(key.encode())}={quote_from_bytes(raw)}")
+    for key, values in data.items():
+        for value in values if isinstance(values, list) else [values]:
+            raw = value if isinstance(value, bytes) else str(value).encode()
+            parts.append(f"{quote_from_bytes(key.encode())}={quote_from_bytes(raw)}")
     return "&".join(parts).encode()
 
 

@@ -1,0 +1,31 @@
+"""The browser, and logging in to the admin through its login form, for every browser test."""
+
+import pytest
+
+from tests.browser.chromium import ARGS, CHROMIUM
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium, headless, driven by Playwright's sync API."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def log_in(live_server, admin_user):
+    """``log_in(page)`` signs ``page`` (and its browser context) in to the admin as
+    ``admin_user``, the way an editor does, and waits for the admin index."""
+
+    def log_in(page):
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", admin_user.username)
+        page.fill("#id_password", "pw-boss-123!")  # tests/conftest.py's admin_user
+        page.click("input[type=submit]")
+        page.wait_for_url("**/admin/")
+
+    return log_in
