@@ -19,7 +19,7 @@ from casualties.models import Place, PlaceName
 from claims.importing import import_file
 from claims.models import Claim, ClaimSource, Source
 from tests.claims.test_admin_reference_import import confirm, upload
-from tests.claims.test_importing import claim, csv_bytes
+from tests.claims.test_importing import claim, counts, csv_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -194,21 +194,12 @@ def cited_twice(world):
     return Claim.objects.get(external_id="c-one")
 
 
-def claim_counts():
-    return (
-        Claim.objects.count(),
-        Claim.history.count(),
-        ClaimSource.objects.count(),
-        ClaimSource.history.count(),
-    )
-
-
 def dropping_a_citation(**over) -> bytes:
     return csv_bytes([claim(sources="report (p. 3)", **over)])
 
 
 def test_a_reviewer_may_not_drop_a_citation(cited_twice, reviewer):
-    before = claim_counts()
+    before = counts()
     data = dropping_a_citation(figure_text="more than 800")
     for dry_run in (True, False):
         result = import_file(
@@ -219,7 +210,7 @@ def test_a_reviewer_may_not_drop_a_citation(cited_twice, reviewer):
             "cited sources"
         ]
         assert not result.written
-    assert claim_counts() == before
+    assert counts() == before
     cited_twice.refresh_from_db()
     assert cited_twice.figure_text == "more than 700"
 
@@ -259,11 +250,11 @@ def test_the_import_command_checks_the_given_user(cited_twice, member_of, tmp_pa
     member_of("reviewer", "rev")
     path = tmp_path / "claims.csv"
     path.write_bytes(dropping_a_citation())
-    before = claim_counts()
+    before = counts()
     with pytest.raises(CommandError, match="nothing imported"):
         call_command("import_claims", str(path), "--user", "rev", "--no-progress")
     assert "needs permission to delete cited sources" in capsys.readouterr().err
-    assert claim_counts() == before
+    assert counts() == before
     # Without --user (whoever runs manage.py) the import is not checked.
     call_command("import_claims", str(path), "--no-progress")
     assert list(cited_twice.citations.values_list("source__slug", flat=True)) == ["report"]
