@@ -13,6 +13,13 @@ from django.core.management.base import BaseCommand, CommandError
 from claims import exporting
 from claims.importing import import_file
 
+# What a user named by --user must hold, as in the admin's import (claims/admin.py): adding and
+# changing the rows, and for claims, whose rows may carry any status, publishing.
+IMPORT_PERMISSIONS = {
+    "claims": ("claims.add_claim", "claims.change_claim", "claims.publish_claim"),
+    "records": ("casualties.add_casualtyrecord", "casualties.change_casualtyrecord"),
+}
+
 
 class ImportCommand(BaseCommand):
     kind = ""  # "claims" or "records"
@@ -24,7 +31,8 @@ class ImportCommand(BaseCommand):
         )
         parser.add_argument(
             "--user",
-            help="Username recorded as who imported (in every history row). Default: none.",
+            help="Username recorded as who imported (in every history row); the import then "
+            "needs what that user may do in the admin. Default: none (not checked).",
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress on stderr.")
 
@@ -38,6 +46,13 @@ class ImportCommand(BaseCommand):
                 account = get_user_model().objects.get_by_natural_key(user)
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No such user: {user}") from None
+            missing = [p for p in IMPORT_PERMISSIONS[self.kind] if not account.has_perm(p)]
+            if not account.is_active or missing:
+                raise CommandError(
+                    f"{user} may not import {self.kind}: "
+                    + ("the account is inactive" if not account.is_active else
+                       f"needs {', '.join(missing)}")
+                )  # fmt: skip
         progress = None if no_progress else self.progress
         with path.open("rb") as f:
             result = import_file(

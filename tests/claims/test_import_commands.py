@@ -49,13 +49,55 @@ def test_unknown_user_is_refused(world, claims_file):
         call_command("import_claims", claims_file([claim()]), "--user", "ghost")
 
 
-def test_import_records(world, tmp_path, capsys):
-    headers = [c.name for c in RECORD_COLUMNS]
-    row = dict.fromkeys(headers, "")
+@pytest.mark.parametrize(
+    ("kind", "role", "allowed"),
+    [
+        ("claims", "editor", False),  # imported claims may be published: a reviewer's job
+        ("claims", "reviewer", True),
+        ("claims", "administrator", True),
+        ("records", "editor", True),
+    ],
+)
+def test_the_user_named_must_be_allowed_to_import_as_in_the_admin(
+    world, claims_file, tmp_path, member_of, kind, role, allowed
+):
+    user = member_of(role)
+    if kind == "claims":
+        path, model = claims_file([claim()]), Claim
+    else:
+        path, model = tmp_path / "records.csv", CasualtyRecord
+        path.write_bytes(csv_bytes([record_row()], headers=RECORD_HEADERS))
+    command = f"import_{kind}"
+    if allowed:
+        call_command(command, str(path), "--user", user.username, "--no-progress")
+        assert model.history.filter(history_user=user).exists()
+    else:
+        with pytest.raises(CommandError, match=f"{user.username} may not import {kind}: needs"):
+            call_command(command, str(path), "--user", user.username, "--no-progress")
+        assert not model.objects.exists() and not model.history.exists()
+
+
+def test_an_inactive_user_may_not_import(world, claims_file, admin_user):
+    admin_user.is_active = False
+    admin_user.save()
+    with pytest.raises(CommandError, match="the account is inactive"):
+        call_command("import_claims", claims_file([claim()]), "--user", admin_user.username)
+    assert not Claim.objects.exists()
+
+
+RECORD_HEADERS = [c.name for c in RECORD_COLUMNS]
+
+
+def record_row():
+    row = dict.fromkeys(RECORD_HEADERS, "")
     row.update(external_id="r-1", conflict="test-war", name="Vüqar Əliyev", role="serviceman",
                party="beta", outcome="killed")  # fmt: skip
+    return row
+
+
+def test_import_records(world, tmp_path, capsys):
     path = tmp_path / "records.csv"
-    path.write_bytes(csv_bytes([row], headers))
+    path.write_bytes(csv_bytes([record_row()], RECORD_HEADERS))
     call_command("import_records", str(path), "--no-progress")
     assert CasualtyRecord.objects.get().name == "Vüqar Əliyev"
     assert "imported 1 new" in capsys.readouterr().out
