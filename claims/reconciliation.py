@@ -1303,12 +1303,8 @@ def warm() -> int:
     slugs = dict(Category.objects.values_list("pk", "slug"))
     pairs = Claim.objects.published().values_list("conflict_id", "category_id").distinct()
     scopes += sorted((conflict_id, slugs[category_id]) for conflict_id, category_id in pairs)
-    computed = 0
-    for conflict_id, slug in scopes:
-        if cache.get(_base_key(conflict_id, None, slug, version)) is None:
-            _compute_once(conflict_id, None, slug, version)
-            computed += 1
-    return computed
+    # _compute_once looks in the cache first; it returns entries only when it computed them.
+    return sum(_compute_once(cid, None, slug, version)[1] is not None for cid, slug in scopes)
 
 
 def wait_until_warm(timeout: float = 30) -> bool:
