@@ -309,6 +309,17 @@ class Category(models.Model):
         refuse_cycles(self, "A category cannot be inside itself.")
 
 
+class CasualtyRecordQuerySet(models.QuerySet):
+    def counted(self):
+        """The records that count towards named floors (one row per distinct person)."""
+        return self
+
+    def known_on(self, day):
+        """Records of people dead, missing or hurt by ``day``: dated on or before it. Undated
+        records are left out of "as known on" views, as undated claims are (methodology)."""
+        return self.filter(date__lte=day)
+
+
 class CasualtyRecord(models.Model):
     """One named person: a documented floor beside the official counts."""
 
@@ -350,7 +361,18 @@ class CasualtyRecord(models.Model):
         Event, on_delete=models.PROTECT, null=True, blank=True, related_name="records"
     )
     sources = models.ManyToManyField("claims.Source", blank=True, related_name="records")
+    counted_in = models.ForeignKey(
+        Party,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="records_counted_here",
+        help_text="The party whose figures already count this person, if not their own: e.g. a "
+        "foreign citizen killed in a strike on Ganja is inside Azerbaijan's civilian count. "
+        "Totals across parties then count them once.",
+    )
 
+    objects = CasualtyRecordQuerySet.as_manager()
     version = VersionField()
     history = HistoricalRecords(m2m_fields=[sources])
 
