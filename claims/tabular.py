@@ -71,6 +71,11 @@ def max_rows() -> int:
     return getattr(settings, "IMPORT_MAX_ROWS", 200_000)
 
 
+# Columns a file may have: the widest table has 25; ZZ, the last two-letter spreadsheet column,
+# is far beyond any real file, and an XLSX cell further right is found by its reference alone.
+MAX_COLUMNS = 702
+
+
 def max_cells() -> int:
     """Cells read from one file, header and padding of short rows included."""
     return getattr(settings, "IMPORT_MAX_CELLS", 5_000_000)
@@ -257,6 +262,11 @@ def _some(names, shown: int = 10) -> str:
 
 
 def _check_header(raw: list, columns: Sequence) -> list[str]:
+    if len(raw) > MAX_COLUMNS and any(_cell(v).strip() for v in raw[MAX_COLUMNS:]):
+        raise FileError(
+            f"The header row has {len(raw):,} cells; a file has at most {MAX_COLUMNS} columns "
+            f"(it needs {len(columns)}). Is it the right file?"
+        )
     headers = [str(h if h is not None else "").strip().lstrip("\ufeff") for h in raw]
     while headers and not headers[-1]:
         headers.pop()
@@ -442,6 +452,8 @@ def _scan_part(book, info, run_limit: int) -> None:
     carry = b""
     strings = 0
     shared = info.filename.lower().endswith("sharedstrings.xml")
+    sheet = "worksheets/" in info.filename.lower()
+    rows = cells = 0
     try:
         with book.open(info) as part:
             while chunk := part.read(step):
@@ -455,6 +467,8 @@ def _scan_part(book, info, run_limit: int) -> None:
                     strings += window.count(b"<si") - carry.count(b"<si")
                     if strings > max_cells():
                         raise _too_many_cells()
+                if sheet:
+                    rows, cells = _count_sheet(window, carry, rows, cells)
                 carry = chunk[-16:]
                 first = chunk.find(b"<")
                 if first < 0:
@@ -471,6 +485,31 @@ def _scan_part(book, info, run_limit: int) -> None:
                     )
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as exc:
         raise _not_xlsx(f"{info.filename[:60]}: {exc}") from None
+
+
+_ROW = re.compile(rb"<row[\s>/]")
+_ROW_NUMBER = re.compile(rb"<row\b[^>]*?\sr=\"(\d+)\"")
+_CELL = re.compile(rb"<c[\s>/]")
+_FAR_CELL = re.compile(rb"<c\b[^>]*?\sr=\"[A-Za-z]{3}")
+
+
+def _count_sheet(window: bytes, carry: bytes, rows: int, cells: int) -> tuple[int, int]:
+    """Rows and cells in a step of a sheet's XML, before openpyxl reads them: elements (at C
+    speed), the highest row number (openpyxl yields every row a number skips, blank) and
+    cells right of column ZZ (openpyxl pads each row up to its last cell)."""
+    rows += len(_ROW.findall(window)) - len(_ROW.findall(carry))
+    cells += len(_CELL.findall(window)) - len(_CELL.findall(carry))
+    numbers = _ROW_NUMBER.findall(window)
+    if rows > max_rows() + 1 or (numbers and max(map(int, numbers)) > max_rows() + 1):
+        raise _too_many_rows()
+    if cells > max_cells():
+        raise _too_many_cells()
+    if _FAR_CELL.search(window):
+        raise FileError(
+            f"The sheet has cells right of column ZZ; a file has at most {MAX_COLUMNS} "
+            "columns. Delete the columns after the table."
+        )
+    return rows, cells
 
 
 def _read_xlsx(f, columns) -> Table:
