@@ -471,6 +471,7 @@ class ContradictionFlag(models.Model):
         CHILD_ABOVE_PARENT = "child_above_parent", "a part above the whole"
         CUMULATIVE_FALLS = "cumulative_falls", "a cumulative figure fell over time"
         ADVERSARY_FAR_ABOVE = "adversary_far_above", "adversary claim far above the figure"
+        FLOOR_ABOVE_UPPER = "floor_above_upper", "the documented floor above an upper bound"
 
     class Status(models.TextChoices):
         OPEN = "open", "open"

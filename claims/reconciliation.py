@@ -41,6 +41,7 @@ from claims.rules import (  # noqa: F401 (re-exported: pages and tests read them
     best_non_overlapping,
     format_range,
     reconcile_category,
+    reconcile_conflict,
 )
 
 logger = logging.getLogger(__name__)
@@ -152,57 +153,74 @@ def load_rows(conflict_id, *, category_ids=None, as_of=None) -> list[ClaimRow]:
         "id", "external_id", "claimant_id", "claimant__name", "claimant__slug", "relation_sql",
         "subject_id", "category_id", "event_id", "figure_text", "lower", "upper", "qualifier",
         "scope", "as_of", "period_start", "period_end", "stated_on", "accepted", "assessment",
-        "place_id",
+        "place_id", "best",
     ]  # fmt: skip
     return [ClaimRow(*values) for values in qs.order_by().values_list(*fields)]
 
 
-def load_record_counts(conflict_id, categories) -> dict[int, dict[int, int]]:
+def load_record_counts(conflict_id, categories, *, as_of=None):
     """Named records per category and party, for the categories in ``RECORD_COUNTS``: one
-    aggregate query grouped by party, role and outcome."""
+    aggregate query grouped by party, the party whose figures already count them, role and
+    outcome. Returns (counts by category and party, counts by category and (party, counted
+    in)); "as known on" keeps the records dated by then (``CasualtyRecordQuerySet.known_on``)."""
     from django.db.models import Count
 
     from casualties.models import CasualtyRecord
 
     wanted = {c.id: RECORD_COUNTS[c.slug] for c in categories if c.slug in RECORD_COUNTS}
-    out: dict[int, dict[int, int]] = defaultdict(dict)
+    counts: dict[int, dict[int, int]] = defaultdict(dict)
+    elsewhere: dict[int, dict[tuple[int, int], int]] = defaultdict(dict)
     if not wanted:
-        return out
+        return counts, elsewhere
+    records = CasualtyRecord.objects.counted().filter(conflict_id=conflict_id)
+    if as_of is not None:
+        records = records.known_on(as_of)
     grouped = (
-        CasualtyRecord.objects.filter(conflict_id=conflict_id)
-        .order_by()
-        .values_list("party_id", "role", "outcome")
+        records.order_by()
+        .values_list("party_id", "counted_in_id", "role", "outcome")
         .annotate(n=Count("id"))
     )
-    for party_id, role, outcome, n in grouped:
+    for party_id, counted_in_id, role, outcome, n in grouped:
         for category_id, (roles, outcomes) in wanted.items():
             if role in roles and outcome in outcomes:
-                out[category_id][party_id] = out[category_id].get(party_id, 0) + n
-    return out
+                counts[category_id][party_id] = counts[category_id].get(party_id, 0) + n
+                if counted_in_id is not None and counted_in_id != party_id:
+                    key = (party_id, counted_in_id)
+                    elsewhere[category_id][key] = elsewhere[category_id].get(key, 0) + n
+    return counts, elsewhere
+
+
+def load_categories(category_slugs=None) -> list[CategoryRow]:
+    """Every category (one query), or those named and every category that adds into them
+    (their children and outcome parts, all the way down): a roll-up needs its parts."""
+    from casualties.models import Category
+
+    fields = ["id", "slug", "name", "unit", "position", "kind", "parent_id", "adds_to_id"]
+    cats = [CategoryRow(*values) for values in Category.objects.values_list(*fields)]
+    if category_slugs is None:
+        return cats
+    parts = defaultdict(list)
+    for c in cats:
+        for whole in {c.parent_id, c.adds_to_id} - {None}:
+            parts[whole].append(c.id)
+    wanted = {c.id for c in cats if c.slug in category_slugs}
+    stack = list(wanted)
+    while stack:
+        for part in parts[stack.pop()]:
+            if part not in wanted:
+                wanted.add(part)
+                stack.append(part)
+    return [c for c in cats if c.id in wanted]
 
 
 def compute(conflict_id, *, as_of=None, category_slugs=None) -> ConflictResult:
     """Reconcile a conflict from the database, uncached (four queries)."""
-    from casualties.models import Category
-
-    cats = [
-        CategoryRow(c["id"], c["slug"], c["name"], c["unit"], c["position"], c["kind"])
-        for c in Category.objects.values("id", "slug", "name", "unit", "position", "kind")
-        if category_slugs is None or c["slug"] in category_slugs
-    ]
+    cats = load_categories(category_slugs)
     parties = load_parties(conflict_id)
     ids = None if category_slugs is None else [c.id for c in cats]
     rows = load_rows(conflict_id, category_ids=ids, as_of=as_of)
-    records = load_record_counts(conflict_id, cats)
-    by_category = defaultdict(list)
-    for row in rows:
-        by_category[row.category_id].append(row)
-    results = {}
-    for cat in cats:
-        if by_category.get(cat.id) or records.get(cat.id):
-            results[cat.id] = reconcile_category(
-                cat, by_category.get(cat.id, []), parties, records.get(cat.id)
-            )
+    counts, elsewhere = load_record_counts(conflict_id, cats, as_of=as_of)
+    results = reconcile_conflict(cats, rows, parties, counts, elsewhere)
     return ConflictResult(conflict_id, as_of, parties, results)
 
 

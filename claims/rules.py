@@ -33,6 +33,7 @@ The rules, in the order they apply (the methodology page prints the same, from `
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -42,7 +43,13 @@ from dataclasses import dataclass, field
 CONTRADICTION_RATIO = 2.0
 # An adversary claim this many times the reconciled floor is flagged, with the ratio shown.
 ADVERSARY_RATIO = 2.0
-SELF, ADVERSARY, INDEPENDENT = "self", "adversary", "independent"
+SELF, ADVERSARY, INDEPENDENT, PARTISAN = "self", "adversary", "independent", "partisan"
+# Relations shown beside the figure, never counted unless an editor accepts the claim: a side's
+# claim about the other side, and a side's figure for the whole war (its own losses and the
+# enemy's together).
+DISPUTED_RELATIONS = frozenset({ADVERSARY, PARTISAN})
+# Qualifiers of an estimate: a central value with a range, or "about N".
+ESTIMATE_QUALIFIERS = frozenset({"range", "about"})
 CUMULATIVE, PERIOD = "cumulative", "period"
 COUNT_QUALIFIERS = frozenset({"exact", "at_least", "more_than"})
 
@@ -84,7 +91,7 @@ class Role:
         PART: "counted as part of the war",
         SUPERSEDED: "superseded by a later claim",
         HELD_OUT: "held out: contradicted, flagged for editors",
-        DISPUTED: "disputed: adversary claim, not counted",
+        DISPUTED: "disputed: the other side's claim, not counted",
         DISCOUNTED: "discounted by an editor, not counted",
         NO_BOUND: "counted, gives no floor (upper bound only)",
     }
@@ -113,6 +120,7 @@ class ClaimRow:
     accepted: bool = False
     assessment: str = "not_assessed"
     place_id: int | None = None
+    best: int | None = None
 
     @property
     def value(self) -> int | None:
@@ -141,24 +149,65 @@ class CategoryRow:
     unit: str
     position: int = 0
     kind: str = ""
+    parent_id: int | None = None
+    adds_to_id: int | None = None  # the "lost, any outcome" category it also adds into
+    order: tuple = ()  # its place in the tree (``tree_order``); empty: by kind and position
 
     # People before equipment before money, then the editors' order.
     KIND_ORDER = {"personnel": 0, "civilian": 1, "equipment": 2, "economic": 3}
 
     @property
     def sort_key(self):
-        return (self.KIND_ORDER.get(self.kind, 9), self.position, self.name)
+        return self.order or ((self.KIND_ORDER.get(self.kind, 9), self.position, self.name),)
+
+
+def tree_order(categories: list[CategoryRow]) -> list[CategoryRow]:
+    """The categories with ``order`` set to their path from the root, so that a listing keeps
+    each tree (each outcome group) together: people before equipment before money, then the
+    editors' order among siblings."""
+    by_id = {c.id: c for c in categories}
+
+    def path(cat, seen=()):
+        own = (CategoryRow.KIND_ORDER.get(cat.kind, 9), cat.position, cat.name)
+        parent = by_id.get(cat.parent_id)
+        if parent is None or parent.id in seen:
+            return (own,)
+        return (*path(parent, (*seen, cat.id)), own)
+
+    return [dataclasses.replace(c, order=path(c)) for c in categories]
+
+
+@dataclass(frozen=True)
+class ClaimRef:
+    """A claim as the overview names it: its words and who says it."""
+
+    id: int
+    external_id: str
+    figure_text: str
+    claimant_name: str
+    claimant_slug: str
+    lower: int | None
+    best: int | None
+    upper: int | None
+
+    @classmethod
+    def of(cls, row: ClaimRow) -> ClaimRef:
+        return cls(
+            row.id, row.external_id, row.figure_text, row.claimant_name, row.claimant_slug,
+            row.lower, row.best, row.upper,
+        )  # fmt: skip
 
 
 @dataclass
 class Figure:
     """The reconciled figure of one subject and category (and event, or the whole war)."""
 
-    subject_id: int
+    subject_id: int | None  # None: the whole war, all parties
     category_id: int
     event_id: int | None
     lower: int | None = None
     upper: int | None = None
+    best: int | None = None  # a central value within the bounds, where the evidence gives one
     rule: str = ""
     deciding: tuple[int, ...] = ()
     derived: bool = False
@@ -169,11 +218,13 @@ class Figure:
     held_out: int = 0
     disputed_high: int | None = None  # the highest disputed figure, shown beside the range
     own_counted: bool = False  # some counted claim about this very subject gives a bound
-
-    @property
-    def best(self) -> int | None:
-        """The documented floor: the figure the evidence supports, not a guess in the middle."""
-        return self.lower
+    claims_lower: int | None = None  # the floor from claims alone (not named records)
+    records_elsewhere: int = 0  # named records already counted in another party's figures
+    # What the overview shows beside the figure: the side's own figure, the other side's
+    # highest claim, and the independent claims (estimates and counts), standing ones only.
+    official: ClaimRef | None = None
+    adversary: ClaimRef | None = None
+    independent: tuple[ClaimRef, ...] = ()
 
     @property
     def has_figure(self) -> bool:
@@ -181,6 +232,20 @@ class Figure:
 
     def as_text(self) -> str:
         return format_range(self.lower, self.upper)
+
+    def best_text(self) -> str:
+        """The range with the best value, where one is known: "about 70,000 (63,000–77,000)"."""
+        if self.best is None or (self.lower == self.upper == self.best):
+            return self.as_text()
+        return f"best {self.best:,} ({self.as_text()})"
+
+    @property
+    def total_share(self) -> int | None:
+        """What this party adds to a total across parties: its floor, less named records that
+        another party's figures already count (unless its claims alone give more)."""
+        if self.lower is None or not self.records_elsewhere:
+            return self.lower
+        return max(self.claims_lower or 0, self.lower - self.records_elsewhere)
 
 
 def format_range(lower: int | None, upper: int | None) -> str:
@@ -198,7 +263,8 @@ def format_range(lower: int | None, upper: int | None) -> str:
 @dataclass(frozen=True)
 class Contradiction:
     kind: str  # same_claimant | child_above_parent | cumulative_falls | adversary_far_above
-    subject_id: int
+    #          | floor_above_upper
+    subject_id: int | None
     category_id: int
     event_id: int | None
     claim_ids: tuple[int, ...]
@@ -208,7 +274,8 @@ class Contradiction:
     @property
     def signature(self) -> str:
         ids = ",".join(str(i) for i in sorted(self.claim_ids))
-        return f"{self.kind}:{self.subject_id}:{self.category_id}:{self.event_id or 0}:{ids}"
+        subject = "all" if self.subject_id is None else self.subject_id
+        return f"{self.kind}:{subject}:{self.category_id}:{self.event_id or 0}:{ids}"
 
 
 @dataclass(frozen=True)
@@ -247,7 +314,8 @@ class CategoryResult:
     series: dict[int, list[ClaimantSeries]] = field(default_factory=dict)
     contradiction_count: int = 0
 
-    def figure(self, subject_id: int, event_id: int | None = None) -> Figure | None:
+    def figure(self, subject_id: int | None, event_id: int | None = None) -> Figure | None:
+        """The figure of a party (None: the whole war), for the war or one event."""
         return self.figures.get((subject_id, event_id))
 
 
@@ -260,7 +328,8 @@ class ConflictResult:
     version: str = ""
 
     def totals(self) -> list[tuple[CategoryRow, int, list[Figure]]]:
-        """Totals across parties: the floors of the top-level parties added, per category."""
+        """Totals across parties: the floors of the top-level parties added, per category (each
+        named person once, ``Figure.total_share``)."""
         out = []
         roots = [p for p in self.parties.values() if p.parent_id is None]
         for result in sorted(self.categories.values(), key=_category_order):
@@ -268,7 +337,7 @@ class ConflictResult:
                 f for p in roots if (f := result.figure(p.id)) is not None and f.lower is not None
             ]
             if parts:
-                out.append((result.category, sum(f.lower for f in parts), parts))
+                out.append((result.category, sum(f.total_share for f in parts), parts))
         return out
 
 
@@ -294,7 +363,7 @@ def _counts_as_floor(row: ClaimRow) -> bool:
 
 
 def _is_counted(row: ClaimRow) -> bool:
-    return row.relation != ADVERSARY or row.accepted
+    return row.relation not in DISPUTED_RELATIONS or row.accepted
 
 
 def best_non_overlapping(rows: list[ClaimRow]) -> list[ClaimRow]:
@@ -462,8 +531,8 @@ class _Group:
         candidates: list[tuple[int, tuple[int, ...], str]] = []  # (value, claim ids, why)
         uppers: list[tuple[int, int]] = []
         for row in standing:
-            if row.relation == ADVERSARY and not row.accepted:
-                self.roles[row.id] = (Role.DISPUTED, "adversary claim")
+            if row.relation in DISPUTED_RELATIONS and not row.accepted:
+                self.roles[row.id] = (Role.DISPUTED, _disputed_note(row))
                 figure.disputed += 1
                 if row.value is not None:
                     figure.disputed_high = max(figure.disputed_high or 0, row.value)
@@ -483,7 +552,7 @@ class _Group:
                 self.roles.setdefault(row.id, (Role.NO_BOUND, ""))
         for row in parts:
             if not _is_counted(row):
-                self.roles[row.id] = (Role.DISPUTED, "adversary claim")
+                self.roles[row.id] = (Role.DISPUTED, _disputed_note(row))
                 figure.disputed += 1
             elif _counts_as_floor(row):
                 candidates.append(
@@ -580,8 +649,73 @@ class _Group:
             )
         if not candidates and not uppers:
             reasons.insert(0, "No counted claim gives a figure.")
+        counted = [c[0] for c in candidates if c[1]]
+        figure.claims_lower = max(counted) if counted else None
+        self._beside(figure, standing, candidates, reasons)
         figure.rule = " ".join(reasons)
         return figure, derived
+
+    def _beside(self, figure, standing, candidates, reasons) -> None:
+        """The best value, and the claims the overview shows beside the figure."""
+        here = [
+            r
+            for r in standing
+            if r.subject_id == self.subject_id
+            and self.roles.get(r.id, ("",))[0] not in _NOT_STANDING
+            and r.value is not None
+        ]
+        own = [r for r in here if r.relation == SELF]
+        if own:
+            deciding = [r for r in own if r.id in figure.deciding]
+            figure.official = ClaimRef.of(
+                max(deciding or own, key=lambda r: (r.value, r.date or datetime.date.min, r.id))
+            )
+        others = [r for r in here if r.relation in DISPUTED_RELATIONS]
+        if others:
+            figure.adversary = ClaimRef.of(max(others, key=lambda r: (r.value, r.id)))
+        independent = sorted((r for r in here if r.relation == INDEPENDENT), key=lambda r: r.id)
+        figure.independent = tuple(ClaimRef.of(r) for r in independent)
+
+        def within(best):
+            return (
+                best is not None
+                and (figure.lower is None or best >= figure.lower)
+                and (figure.upper is None or best <= figure.upper)
+            )
+
+        estimates = sorted(
+            (r.best, r.id)
+            for r in independent
+            if r.qualifier in ESTIMATE_QUALIFIERS and within(r.best)
+        )
+        if estimates:
+            # Several independent estimates: the middle one (the lower of the two middles).
+            figure.best, claim_id = estimates[(len(estimates) - 1) // 2]
+            kind = "the independent estimate" if len(estimates) == 1 else (
+                f"the middle of {len(estimates)} independent estimates"
+            )  # fmt: skip
+            reasons.append(f"The best value is {figure.best:,}, {kind}.")
+            return
+        top = figure.lower
+        bests = [
+            row.best
+            for row in standing
+            if row.id in figure.deciding and within(row.best) and _counts_as_floor(row)
+            and row.lower == top
+        ]  # fmt: skip
+        if bests:
+            figure.best = max(bests)
+            if figure.best != figure.lower or figure.best != figure.upper:
+                reasons.append(
+                    f"The best value is {figure.best:,}, the central figure of the claim that "
+                    "sets the floor."
+                )
+
+
+def _disputed_note(row: ClaimRow) -> str:
+    if row.relation == PARTISAN:
+        return "a side's figure for the whole war (its own losses and the enemy's)"
+    return "adversary claim"
 
 
 def _part(row: ClaimRow) -> str:
@@ -610,13 +744,16 @@ def reconcile_category(
     rows: list[ClaimRow],
     parties: dict[int, PartyRow],
     record_counts: dict[int, int] | None = None,
+    records_elsewhere: dict[tuple[int, int], int] | None = None,
 ) -> CategoryResult:
     """Reconcile every subject (and every event) of one category. Pure and deterministic.
 
     ``record_counts`` maps a party id to its named records for this category (the party itself
-    only; descendants are added here).
+    only; descendants are added here). ``records_elsewhere`` maps (party id, id of the party
+    whose figures already count them) to how many of those records that is.
     """
     record_counts = record_counts or {}
+    records_elsewhere = records_elsewhere or {}
     result = CategoryResult(category)
     children = defaultdict(list)
     for party in parties.values():
@@ -634,9 +771,10 @@ def reconcile_category(
     by_subject = defaultdict(list)
     for row in sorted(rows, key=lambda r: r.id):
         by_subject[row.subject_id].append(row)
+    # Parties top-down, then the whole war (subject None).
     subjects = sorted(
         set(by_subject) | {p for p, n in record_counts.items() if n},
-        key=lambda pid: (_depth(parties[pid], parties), pid) if pid in parties else (0, pid),
+        key=lambda pid: (1, 0, 0) if pid is None else (0, _depth(parties[pid], parties), pid),
     )
 
     def own(subject_id, held):
@@ -658,9 +796,14 @@ def reconcile_category(
                     (fig.lower, fig.deciding, lambda fig=fig: f"one event's {fig.as_text()}")
                 )
         war_rows = by_event.get(None, [])
-        records = sum(record_counts.get(p, 0) for p in subtree(subject_id))
+        within = subtree(subject_id)
+        records = sum(record_counts.get(p, 0) for p in within)
         group = _Group(subject_id, category.id, None, war_rows, roles, contradictions)
         fig, derived = group.compute(part_floors=part_floors, record_count=records, held=held)
+        inside = set(within)
+        fig.records_elsewhere = sum(
+            n for (p, c), n in records_elsewhere.items() if p in inside and c not in inside
+        )
         # An event's deciding claims set that event's figure, not the war's (unless they do).
         for event_fig, _ in event_figures.values():
             for claim_id in event_fig.deciding:
@@ -743,9 +886,178 @@ def reconcile_category(
             for p in subtree(pid)
             if (f := result.figures.get((p, None))) is not None
         )
+    _keep_consistent(result)
     result.contradictions.sort(key=lambda c: c.signature)
     _build_series(result, rows)
     return result
+
+
+def reconcile_conflict(
+    categories: list[CategoryRow],
+    rows: list[ClaimRow],
+    parties: dict[int, PartyRow],
+    record_counts: dict[int, dict[int, int]] | None = None,
+    records_elsewhere: dict[int, dict[tuple[int, int], int]] | None = None,
+) -> dict[int, CategoryResult]:
+    """Every category of a conflict: each reconciled on its own (``reconcile_category``), then
+    rolled up the category tree (``roll_up_categories``), then the whole war (``whole_war``).
+    The arguments are keyed by category id. Pure and deterministic."""
+    record_counts = record_counts or {}
+    records_elsewhere = records_elsewhere or {}
+    cats = {c.id: c for c in tree_order(categories)}
+    by_category = defaultdict(list)
+    for row in rows:
+        by_category[row.category_id].append(row)
+    results = {}
+    for cat in cats.values():
+        if by_category.get(cat.id) or record_counts.get(cat.id):
+            results[cat.id] = reconcile_category(
+                cat,
+                by_category.get(cat.id, []),
+                parties,
+                record_counts.get(cat.id),
+                records_elsewhere.get(cat.id),
+            )
+    roll_up_categories(results, cats)
+    for result in results.values():
+        whole_war(result, parties)
+        _keep_consistent(result)
+        result.contradictions.sort(key=lambda c: c.signature)
+    return results
+
+
+def roll_up_categories(results: dict[int, CategoryResult], cats: dict[int, CategoryRow]) -> None:
+    """Rule 8: a kind of loss adds up its parts, for each party and the whole war.
+
+    A category has up to two ways of being split: into its children (tanks, other armoured
+    vehicles) and into the outcomes that add to it (tanks destroyed, damaged, abandoned,
+    captured add to "tanks lost"). Each split covers the whole once, so the floor of the whole is
+    the larger of the two sums, never both added; and where the category's own claims give
+    more than its parts, its own figure stands. Whole-war figures only (not single events)."""
+    children, outcomes = defaultdict(list), defaultdict(list)
+    for cat in cats.values():
+        if cat.parent_id in cats:
+            children[cat.parent_id].append(cat.id)
+        if cat.adds_to_id in cats and cat.adds_to_id != cat.parent_id:
+            outcomes[cat.adds_to_id].append(cat.id)
+    height: dict[int, int] = {}
+
+    def measure(cid, path=()):
+        if cid not in height:
+            parts = [p for p in children[cid] + outcomes[cid] if p not in path]
+            height[cid] = 1 + max((measure(p, (*path, cid)) for p in parts), default=-1)
+        return height[cid]
+
+    for cid in cats:
+        measure(cid)
+    for cid in sorted(cats, key=lambda c: (height[c], c)):
+        splits = [
+            ("kinds of loss", sorted(children[cid])),
+            ("outcomes", sorted(outcomes[cid])),
+        ]
+        keys = {
+            key
+            for _, parts in splits
+            for p in parts
+            if p in results
+            for key in results[p].figures
+            if key[1] is None
+        }
+        for key in sorted(keys, key=lambda k: (k[0] is None, k[0] or 0)):
+            _roll_up_one(results, cats, cid, key, splits)
+
+
+def _roll_up_one(results, cats, cid, key, splits) -> None:
+    sums = []
+    for label, parts in splits:
+        figs = [f for p in parts if p in results and (f := results[p].figures.get(key)) is not None]
+        counted = [f for f in figs if f.lower is not None]
+        if counted:
+            uppers = [f.upper for f in figs]
+            upper = (
+                sum(uppers) if len(figs) == len(parts) and None not in uppers else None
+            )  # every part has a figure and an upper bound: the sum of those bounds them all
+            sums.append((sum(f.lower for f in counted), label, counted, upper))
+    if not sums:
+        return
+    total, label, figs, upper = max(sums, key=lambda s: (s[0], s[1]))
+    result = results.get(cid)
+    if result is None:
+        result = results[cid] = CategoryResult(cats[cid])
+    own = result.figures.get(key)
+    if own is not None and own.lower is not None and own.lower >= total:
+        if own.basis == "claims":
+            own.rule += f" Its parts add up to {total:,}, no more than its own figure."
+        return
+    fig = own or Figure(key[0], cid, None)
+    names = " + ".join(f"{cats[f.category_id].name} {f.lower:,}" for f in figs)
+    rule = f"Derived: the {label} within it added, {names} = {total:,}."
+    if own is not None and own.lower is not None:
+        rule += f" Its own claims give {own.lower:,}, less than its parts."
+    fig.lower = total
+    if fig.upper is None or fig.upper < total:
+        fig.upper = upper
+    fig.basis, fig.derived = "rollup", True
+    fig.deciding = tuple(sorted({*fig.deciding, *(i for f in figs for i in f.deciding)}))
+    fig.claims_lower = sum(f.claims_lower or 0 for f in figs)
+    fig.records_elsewhere = sum(f.records_elsewhere for f in figs)
+    fig.record_count = max(fig.record_count, sum(f.record_count for f in figs))
+    fig.rule = f"{rule} {own.rule}" if own is not None and own.rule else rule
+    result.figures[key] = fig
+
+
+def whole_war(result: CategoryResult, parties: dict[int, PartyRow]) -> None:
+    """The whole war's figure of one category: at least the parties' floors added (each named
+    person once, ``Figure.total_share``), and whatever the claims about the whole war give
+    (an independent estimate's range and best value)."""
+    roots = sorted(p.id for p in parties.values() if p.parent_id is None)
+    parts = [
+        f for r in roots if (f := result.figures.get((r, None))) is not None and f.lower is not None
+    ]
+    if not parts:
+        return
+    total = sum(f.total_share for f in parts)
+    names = " + ".join(f"{_name(parties, f.subject_id)} {f.total_share:,}" for f in parts)
+    fig = result.figures.get((None, None))
+    if fig is None:
+        fig = result.figures[(None, None)] = Figure(None, result.category.id, None)
+    if fig.lower is not None and fig.lower >= total:
+        fig.rule += f" The parties' floors add up to {total:,}, no more."
+        return
+    fig.lower, fig.basis, fig.derived = total, "rollup", True
+    fig.deciding = tuple(sorted({*fig.deciding, *(i for f in parts for i in f.deciding)}))
+    rule = f"The parties' floors added: {names} = {total:,}."
+    fig.rule = f"{rule} {fig.rule}" if fig.rule else rule
+
+
+def _keep_consistent(result: CategoryResult) -> None:
+    """A floor above an upper bound (named records above an estimate, parts above a whole):
+    the upper bound is left open and the contradiction flagged; a best value outside the
+    bounds is dropped."""
+    for fig in result.figures.values():
+        if fig.lower is not None and fig.upper is not None and fig.lower > fig.upper:
+            result.contradictions.append(
+                Contradiction(
+                    "floor_above_upper",
+                    fig.subject_id,
+                    fig.category_id,
+                    fig.event_id,
+                    fig.deciding,
+                    round(fig.lower / max(fig.upper, 1), 2),
+                    f"The documented floor of {fig.lower:,} is above the upper bound of "
+                    f"{fig.upper:,}.",
+                )
+            )
+            fig.rule += (
+                f" An upper bound of {fig.upper:,} is below the documented floor of "
+                f"{fig.lower:,}: it is left open, and the contradiction flagged for editors."
+            )
+            fig.upper = None
+        if fig.best is not None and (
+            (fig.lower is not None and fig.best < fig.lower)
+            or (fig.upper is not None and fig.best > fig.upper)
+        ):
+            fig.best = None
 
 
 _NOT_STANDING = {Role.SUPERSEDED, Role.HELD_OUT, Role.DISCOUNTED}
@@ -777,15 +1089,23 @@ def _build_series(result: CategoryResult, rows: list[ClaimRow]) -> None:
             day_key = (row.subject_id, row.claimant_id, row.date)
             if day_key not in days or days[day_key][0] < row.value:
                 days[day_key] = (row.value, role)
-    for (subject_id, claimant_id, day), (value, role) in sorted(days.items()):
+
+    def whole_war_last(key):  # subject None (the whole war) cannot be compared with ids
+        return (key[0] is None, key[0] or 0, *key[1:])
+
+    for (subject_id, claimant_id, day), (value, role) in sorted(
+        days.items(), key=lambda kv: whole_war_last(kv[0])
+    ):
         by_key[(subject_id, claimant_id)].points.append((day, value, role))
     for (subject_id, _), item in sorted(
-        by_key.items(), key=lambda kv: (kv[0], kv[1].claimant_name)
+        by_key.items(), key=lambda kv: (whole_war_last(kv[0]), kv[1].claimant_name)
     ):
         result.series.setdefault(subject_id, []).append(item)
 
 
 def _name(parties, pid):
+    if pid is None:
+        return "the whole war"
     party = parties.get(pid)
     return party.name if party else f"party {pid}"
 
