@@ -432,7 +432,30 @@ class HistoryAdmin(SimpleHistoryAdmin):
             request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, [str(pk) for pk in expected])
             return super().response_action(request, queryset)
 
+    # Fields that only workflow steps change (claims.services): restoring a revision or a
+    # deleted row never brings back their old value (a retracted claim's published revision
+    # must not publish it again). They keep the live value, or the default when undeleting.
+    workflow_fields: tuple[str, ...] = ()
+
+    def keep_workflow_fields(self, request, obj) -> None:
+        if not self.workflow_fields:
+            return
+        live = self.model._base_manager.filter(pk=obj.pk).values(*self.workflow_fields).first()
+        for name in self.workflow_fields:
+            field = self.opts.get_field(name)
+            value = live[name] if live else field.get_default()
+            if getattr(obj, name) != value:
+                setattr(obj, name, value)
+                shown = dict(field.flatchoices).get(value, value)
+                messages.info(
+                    request,
+                    f"The {field.verbose_name} was not restored: it stays “{shown}”. "
+                    "It changes only through the workflow steps.",
+                )
+
     def save_model(self, request, obj, form, change):
+        if getattr(request, "restore_live_version", _LIVE_UNSET) is not _LIVE_UNSET:
+            self.keep_workflow_fields(request, obj)
         reason = form.cleaned_data[REASON_FIELD]
         obj._change_reason = reason
         with change_context(user=request.user, reason=reason):
