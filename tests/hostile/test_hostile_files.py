@@ -208,3 +208,84 @@ def test_the_reference_import_offers_csv_xlsx_and_json_only(client, admin_user):
     page = client.get(reverse("admin:claims_source_import"))
     labels = [str(label).lower() for _, label in page.context["form"].fields["format"].choices]
     assert [label for label in labels if label != "---"] == ["csv", "xlsx", "json"]
+
+
+# --- the confirm step of the reference import (hole 5) ----------------------------------------
+
+SOURCES_CSV = (
+    ",".join(c.name for c in SOURCE_COLUMNS) + "\nhrw,HRW report,HRW,https://hrw.org/x,,,,en,\n"
+).encode()
+
+
+def confirm_data(page, **overrides):
+    return {**page.context["confirm_form"].initial, **overrides}
+
+
+@pytest.mark.django_db
+def test_a_forged_import_file_name_is_refused_and_the_file_left_alone(
+    client, admin_user, tmp_path, settings
+):
+    import tempfile
+    from pathlib import Path
+
+    client.force_login(admin_user)
+    url = reverse("admin:claims_source_import")
+    victim = Path(tempfile.gettempdir()) / f"victim-{tmp_path.name}.csv"
+    victim.write_bytes(SOURCES_CSV)
+    try:
+        page = reference_upload(client, url, SOURCES_CSV, "sources.csv")
+        process = reverse("admin:claims_source_process_import")
+        forged = confirm_data(page, import_file_name=victim.name)
+        response = client.post(process, forged, follow=True)
+        assert response.status_code == 200
+        assert "expired or is not yours" in response.content.decode()
+        assert victim.exists()  # neither read nor deleted
+        assert not Source.objects.exists()
+        # A signed name altered by one character is as forged.
+        name = page.context["confirm_form"].initial["import_file_name"]
+        altered = name[:-1] + ("A" if name[-1] != "A" else "B")
+        response = client.post(process, confirm_data(page, import_file_name=altered))
+        assert response.status_code == 302 and not Source.objects.exists()
+        # The real one still imports.
+        assert client.post(process, confirm_data(page)).status_code == 302
+        assert Source.objects.filter(slug="hrw").exists()
+    finally:
+        victim.unlink(missing_ok=True)
+
+
+@pytest.mark.django_db
+def test_a_missing_import_file_name_is_not_a_server_error(client, admin_user):
+    client.force_login(admin_user)
+    page = reference_upload(client, reverse("admin:claims_source_import"), SOURCES_CSV, "s.csv")
+    data = confirm_data(page)
+    del data["import_file_name"]
+    response = client.post(reverse("admin:claims_source_process_import"), data)
+    assert response.status_code == 200
+    assert not Source.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_expired_upload_is_refused_and_abandoned_uploads_are_removed(
+    client, admin_user, monkeypatch
+):
+    import os
+    import time
+
+    from claims.admin_import import _upload_dir, remove_abandoned_uploads
+
+    client.force_login(admin_user)
+    page = reference_upload(client, reverse("admin:claims_source_import"), SOURCES_CSV, "s.csv")
+    stored = sorted(_upload_dir().glob("*.upload"), key=os.path.getmtime)[-1]
+    old = time.time() - 7 * 3600
+    os.utime(stored, (old, old))
+    assert remove_abandoned_uploads() >= 1
+    assert not stored.exists()
+    response = client.post(reverse("admin:claims_source_process_import"), confirm_data(page))
+    assert response.status_code == 302
+    assert not Source.objects.exists()
+    # The signed name expires too, even while the file is still there.
+    page = reference_upload(client, reverse("admin:claims_source_import"), SOURCES_CSV, "s.csv")
+    later = time.time() + 7 * 3600
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    response = client.post(reverse("admin:claims_source_process_import"), confirm_data(page))
+    assert response.status_code == 302 and not Source.objects.exists()
