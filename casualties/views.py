@@ -13,8 +13,10 @@ until any write that feeds the figures changes the version.
 import csv
 import datetime
 import hashlib
+import re
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
@@ -99,18 +101,42 @@ def cached_page(view):
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def parse_as_of(request):
-    """``?as_of=YYYY-MM-DD`` → (date or None, message for the reader or "")."""
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def parse_as_of(request, conflict=None):
+    """``?as_of=YYYY-MM-DD`` → (date or None, message for the reader or "").
+
+    Only days from the conflict's first day to today are taken: every one of them is a
+    reconciliation cached on its own, so what can be typed (0001-01-01, ISO week forms of the
+    same day) must not grow the cache beyond the days that can mean something. Claims are
+    still stated after a war ends, so the span runs to today, not to its last day.
+    """
     raw = request.GET.get("as_of", "").strip()
     if not raw:
         return None, ""
     try:
+        if not _ISO_DAY.fullmatch(raw):  # YYYY-MM-DD only, not 20201017 or 2020-W43-6
+            raise ValueError
         day = datetime.date.fromisoformat(raw)
     except ValueError:
         return None, f"“{raw[:40]}” is not a date like 2020-10-17; showing what is known today."
     if day > datetime.date.today():
         return None, f"{day:%d %B %Y} is in the future; showing what is known today."
+    if conflict is not None and day < conflict.start_date:
+        return None, (
+            f"{day:%d %B %Y} is before the {conflict.name} began "
+            f"({conflict.start_date:%d %B %Y}); showing what is known today."
+        )
     return day, ""
+
+
+def canonical_url(path: str) -> str:
+    """The address to cite: ``SITE_URL`` + path, or the path alone. Never built from the
+    request (its host, port and query string are the sender's, and the page is cached for
+    every reader)."""
+    site = getattr(settings, "SITE_URL", "")
+    return f"{site.rstrip('/')}{path}" if site else path
 
 
 def published_claims():
@@ -358,7 +384,7 @@ def figure(request, party, category, fmt=None):
     """
     subject = get_object_or_404(Party.objects.select_related("conflict"), slug=party)
     category = get_object_or_404(Category, slug=category)
-    as_of, as_of_message = parse_as_of(request)
+    as_of, as_of_message = parse_as_of(request, subject.conflict)
     version = data_version(request)
     result = recon.reconcile(
         subject.conflict_id, as_of=as_of, category_slug=category.slug, version=version
@@ -664,6 +690,7 @@ def claim(request, external_id):
             "figure_url": reverse(
                 "casualties:figure", args=[item.subject.slug, item.category.slug]
             ),
+            "cite_as": canonical_url(item.get_absolute_url()),
         },
     )
 
