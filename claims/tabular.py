@@ -5,6 +5,7 @@ import codecs
 import csv
 import datetime
 import io
+import itertools
 import json
 import re
 import struct
@@ -576,20 +577,16 @@ def _read_xlsx(f, columns) -> Table:
 # objects and lists (rows), and the values (cells).
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_JSON_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
 def _check_json(text: str) -> None:
     bare = _JSON_STRING.sub("", text)
-    if bare.count(",") + bare.count(":") > 2 * max_cells():
-        raise _too_many_cells()
-    brackets = _JSON_NOT_BRACKET.sub("", bare)
-    del bare
-    if brackets.count("{") + brackets.count("[") > max_rows() + 1:
-        raise _too_many_rows()
+    # Nesting first, so a deep file is named for it: the brackets are walked only as far as
+    # a file within the row limit could have them.
     depth, limit = 0, max_json_depth()
-    for ch in brackets:
-        if ch in "[{":
+    for match in itertools.islice(_JSON_BRACKET.finditer(bare), 2 * max_rows() + 2):
+        if match[0] in "[{":
             depth += 1
             if depth > limit:
                 raise FileError(
@@ -598,6 +595,10 @@ def _check_json(text: str) -> None:
                 )
         else:
             depth -= 1
+    if bare.count("{") + bare.count("[") > max_rows() + 1:
+        raise _too_many_rows()
+    if bare.count(",") + bare.count(":") > 2 * max_cells():
+        raise _too_many_cells()
 
 
 def _read_json(text, columns, note) -> Table:
