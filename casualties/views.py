@@ -311,7 +311,11 @@ def _side_tables(result, side_id, as_of):
             continue
         disputed = sum(cr.subtree_disputed.get(p.id, 0) for p, depth in lines if depth == 0)
         if disputed:
-            disputed_only.append({"category": cr.category, "disputed": disputed})
+            claims = [f.adversary for p, _ in lines if (f := cr.figure(p.id)) and f.adversary]
+            highest = max(claims, key=lambda r: (r.lower or r.upper or 0, r.id), default=None)
+            disputed_only.append(
+                {"category": cr.category, "disputed": disputed, "highest": highest}
+            )
     return rows, disputed_only
 
 
