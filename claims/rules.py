@@ -1008,8 +1008,8 @@ def _roll_up_one(results, cats, cid, key, splits) -> None:
     if own is not None and own.lower is not None:
         rule += f" Its own claims give {own.lower:,}, less than its parts."
     fig.lower = total
-    if fig.upper is None or fig.upper < total:
-        fig.upper = upper
+    if fig.upper is None:
+        fig.upper = upper  # an own upper bound below the parts is flagged by _keep_consistent
     fig.basis, fig.derived = "rollup", True
     fig.deciding = tuple(sorted({*fig.deciding, *(i for f in figs for i in f.deciding)}))
     fig.claims_lower = sum(f.claims_lower or 0 for f in figs)
