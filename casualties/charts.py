@@ -33,8 +33,6 @@ WIDE = Layout("wide", 640, 12, "", 8, 3.5)
 NARROW = Layout("narrow", 340, 13, "-narrow", 4, 4.5)
 LAYOUTS = (WIDE, NARROW)
 
-# Kept for callers that only need the wide width.
-WIDTH = WIDE.width
 LABEL_WIDTH = 170
 ROW_HEIGHT = 26
 MAX_TIMELINE_SERIES = 10
@@ -105,7 +103,13 @@ def range_chart(series: list[ClaimantSeries], figure: Figure | None) -> dict | N
         values += [v for v in (figure.lower, figure.upper) if v is not None]
     top = nice_ceiling(max(values) * 1.05)
     layouts = [_range_layout(rows, figure, top, lay) for lay in LAYOUTS]
-    return {"layouts": layouts, "wide": layouts[0], "narrow": layouts[1]}
+    present = {s.relation for s in rows}
+    return {
+        "layouts": layouts,
+        "wide": layouts[0],
+        "narrow": layouts[1],
+        "partisan": "partisan" in present,
+    }
 
 
 def _range_layout(rows, figure, top, lay: Layout) -> dict:
