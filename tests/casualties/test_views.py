@@ -87,9 +87,9 @@ class TestOverview:
     def test_csv_has_a_row_per_cell_and_the_totals(self, client, ledger):
         response = get(client, "conflict_csv", "test-war")
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-        assert rows[0][:3] == ["party", "category", "lower"]
-        assert ["Alpha", "Military personnel killed", "3825"] in [r[:3] for r in rows]
-        assert ["all parties", "Civilians killed", "185"] in [r[:3] for r in rows]
+        assert rows[0][:5] == ["side", "party", "category", "lower", "best"]
+        assert ["Alpha", "Military personnel killed", "3825"] in [r[1:4] for r in rows]
+        assert ["the whole war", "Civilians killed", "185"] in [r[1:4] for r in rows]
 
 
 @pytest.mark.django_db
@@ -117,9 +117,12 @@ class TestFigurePage:
         assert http_url("javascript:alert(1)") == ""
         assert http_url("https://x.org/a") == "https://x.org/a"
 
-    def test_adversary_claim_far_above_is_listed_as_flagged(self, client, ledger):
+    def test_flags_are_for_editors_not_readers(self, client, ledger):
+        """The adversary claim far above the figure is flagged (in the admin), and the reader
+        sees it as the other side's claim in its own words, not an editors' metric."""
         page = client.get(self.url("beta")).content.decode()
-        assert "Contradictions flagged for editors" in page and "2.63" in page
+        assert "flagged for editors" not in page and "ratio" not in page
+        assert "Disputed: the other side claims “7,630”" in page
 
     def test_as_of_shows_what_was_known_then(self, client, ledger):
         page = client.get(self.url("beta", "civilians-killed") + "?as_of=2020-11-01").content
