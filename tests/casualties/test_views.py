@@ -106,7 +106,8 @@ class TestFigurePage:
 
     def test_it_draws_the_range_chart_and_timeline_with_titles(self, client, ledger):
         page = client.get(self.url("beta", "civilians-killed")).content.decode()
-        assert page.count("<svg") == 2
+        assert page.count("<svg") == 4  # each chart in its wide and narrow layout
+        assert page.count('class="range-chart chart-narrow"') == 1
         assert 'role="img"' in page and '<title id="range-title">' in page
         assert '<desc id="timeline-desc">' in page and "<polyline" in page
 
