@@ -57,14 +57,16 @@ def claim_rows(draw):
 
 def _row(**fields):
     """A published claim row with plain defaults (an independent exact count about party 1)."""
-    base = dict(
-        id=1, external_id="c1", claimant_id=1, claimant_name="X", claimant_slug="x",
-        relation="independent", subject_id=1, category_id=1, event_id=None, figure_text="0",
-        lower=0, upper=0, qualifier="exact", scope="cumulative", as_of=None, period_start=None,
-        period_end=None, stated_on=None, accepted=False, assessment="not_assessed",
-        place_id=None,
+    return ClaimRow(
+        **{
+            "id": 1, "external_id": "c1", "claimant_id": 1, "claimant_name": "X",
+            "claimant_slug": "x", "relation": "independent", "subject_id": 1, "category_id": 1,
+            "event_id": None, "figure_text": "0", "lower": 0, "upper": 0, "qualifier": "exact",
+            "scope": "cumulative", "as_of": None, "period_start": None, "period_end": None,
+            "stated_on": None, "accepted": False, "assessment": "not_assessed", "place_id": None,
+            **fields,
+        }
     )  # fmt: skip
-    return ClaimRow(**{**base, **fields})
 
 
 @settings(max_examples=300, deadline=None)
