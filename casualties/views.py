@@ -27,6 +27,7 @@ from django.views.decorators.http import require_safe
 from casualties import charts
 from casualties.models import Category, Conflict, Event, Party, Place
 from claims import reconciliation as recon
+from claims.figures import ABOUT_PERCENT
 from claims.models import WHOLE_WAR, Claim, Claimant, ClaimSource, Relation
 from claims.tabular import escape_formula
 
@@ -798,6 +799,7 @@ def methodology(request):
         "casualties/methodology.html",
         {
             "contradiction_ratio": recon.CONTRADICTION_RATIO,
+            "about_percent": ABOUT_PERCENT,
             "adversary_ratio": recon.ADVERSARY_RATIO,
             "cache_seconds": recon.CACHE_SECONDS,
             "record_counts": [
