@@ -87,9 +87,9 @@ class TestOverview:
     def test_csv_has_a_row_per_cell_and_the_totals(self, client, ledger):
         response = get(client, "conflict_csv", "test-war")
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-        assert rows[0][:3] == ["party", "category", "lower"]
-        assert ["Alpha", "Military personnel killed", "3825"] in [r[:3] for r in rows]
-        assert ["all parties", "Civilians killed", "185"] in [r[:3] for r in rows]
+        assert rows[0][:5] == ["side", "party", "category", "lower", "best"]
+        assert ["Alpha", "Military personnel killed", "3825"] in [r[1:4] for r in rows]
+        assert ["the whole war", "Civilians killed", "185"] in [r[1:4] for r in rows]
 
 
 @pytest.mark.django_db
@@ -106,7 +106,8 @@ class TestFigurePage:
 
     def test_it_draws_the_range_chart_and_timeline_with_titles(self, client, ledger):
         page = client.get(self.url("beta", "civilians-killed")).content.decode()
-        assert page.count("<svg") == 2
+        assert page.count("<svg") == 4  # each chart in its wide and narrow layout
+        assert page.count('class="range-chart chart-narrow"') == 1
         assert 'role="img"' in page and '<title id="range-title">' in page
         assert '<desc id="timeline-desc">' in page and "<polyline" in page
 
@@ -116,9 +117,12 @@ class TestFigurePage:
         assert http_url("javascript:alert(1)") == ""
         assert http_url("https://x.org/a") == "https://x.org/a"
 
-    def test_adversary_claim_far_above_is_listed_as_flagged(self, client, ledger):
+    def test_flags_are_for_editors_not_readers(self, client, ledger):
+        """The adversary claim far above the figure is flagged (in the admin), and the reader
+        sees it as the other side's claim in its own words, not an editors' metric."""
         page = client.get(self.url("beta")).content.decode()
-        assert "Contradictions flagged for editors" in page and "2.63" in page
+        assert "flagged for editors" not in page and "ratio" not in page
+        assert "Disputed: the other side claims “7,630”" in page
 
     def test_as_of_shows_what_was_known_then(self, client, ledger):
         page = client.get(self.url("beta", "civilians-killed") + "?as_of=2020-11-01").content
@@ -256,6 +260,27 @@ def test_query_counts(client, ledger, django_assert_num_queries, name, args, col
         assert client.get(url + UNCACHED_PAGE).status_code == 200
     with django_assert_num_queries(1):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("extra", [0, 15])
+def test_whole_war_figure_page_query_counts(
+    client, ledger, make_claim, django_assert_num_queries, extra
+):
+    for i in range(1 + extra):
+        make_claim(
+            subject=None, claimant=ledger.ngo, figure_text=f"{6000 + i:,} (5,000–9,000)",
+            as_of=None, stated_on=None,
+        )  # fmt: skip
+    url = reverse("casualties:war_figure", args=["test-war", "military-killed"])
+    # 1 data version, 2 conflict, 3 category, 4 a page of claims (with claimant, its party,
+    # subject, category, event, place, conflict), 5 their sources; cold, the four queries of
+    # the reconciliation. No deciding-claims query: the whole war's floor is a roll-up.
+    with django_assert_num_queries(9):
+        page = client.get(url)
+    assert "6,000 (5,000–9,000)" in page.content.decode()
+    with django_assert_num_queries(5):
+        client.get(url + UNCACHED_PAGE)
 
 
 @pytest.mark.django_db
