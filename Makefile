@@ -39,8 +39,11 @@ check-deploy: install
 	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
+# On every core (pytest-xdist; each worker has its own test database); PYTEST_WORKERS=0 runs
+# in one process.
+PYTEST_WORKERS ?= auto
 test: install lint migrations-check
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The property tests with random draws and ten times the examples (make test runs them
 # derandomized, with each test's fixed budget, so a run passes or fails for the code alone).

@@ -17,9 +17,18 @@ from django.test import override_settings
 
 from claims import reconciliation as recon
 
-# Each run its own Redis database (1-15, from the process id), so two suites on one machine
-# (another worktree, CI next to a developer) do not clear each other's keys.
-REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
+
+def _redis_database() -> int:
+    """Each run its own Redis database (1-15), so two suites on one machine (another
+    worktree, CI next to a developer) do not clear each other's keys: from the run's process
+    id, and under pytest-xdist from the controller's with the worker's number added."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        return 1 + (os.getppid() * 2 + int(worker[2:])) % 15
+    return 1 + os.getpid() % 15
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{_redis_database()}")
 SETTINGS = Path(__file__).resolve().parents[2] / "casualties" / "settings.py"
 
 
