@@ -290,3 +290,19 @@ def test_an_expired_upload_is_refused_and_abandoned_uploads_are_removed(
     monkeypatch.setattr("django.core.signing.time.time", lambda: later)
     response = client.post(reverse("admin:claims_source_process_import"), confirm_data(page))
     assert response.status_code == 302 and not Source.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_reference_import_names_a_wrong_encoding_and_reads_utf16(client, admin_user):
+    client.force_login(admin_user)
+    url = reverse("admin:claims_source_import")
+    latin = SOURCES_CSV.decode().replace("HRW report", "Rapport über café").encode("latin-1")
+    page = reference_upload(client, url, latin, "sources.csv")
+    assert "Windows-1252 / Latin-1 (Western European)" in page.content.decode()
+    page = reference_upload(client, url, SOURCES_CSV.decode().encode("utf-16"), "sources.csv")
+    assert "confirm_form" in page.context
+    assert (
+        client.post(reverse("admin:claims_source_process_import"), confirm_data(page)).status_code
+        == 302
+    )
+    assert Source.objects.get(slug="hrw").title == "HRW report"
