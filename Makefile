@@ -43,7 +43,7 @@ check-deploy: install
 # in one process.
 PYTEST_WORKERS ?= auto
 test: install lint migrations-check
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The property tests with random draws and ten times the examples (make test runs them
 # derandomized, with each test's fixed budget, so a run passes or fails for the code alone).
