@@ -1,0 +1,80 @@
+"""The rules of a named casualty record, in one place.
+
+``record_errors`` is the record's validation: ``CasualtyRecord.clean()`` (and so the admin form
+and the services, which call ``full_clean()``) and the fast import (``claims.importing``) both
+call it, the import with plain values and the war's dates looked up once per file.
+``derive`` fills the fields computed from others (the automatic Latin form and the search text);
+the services and the import call it, never a signal or ``save()``.
+"""
+
+import datetime
+
+from casualties.names import latin, search_text
+
+
+def _day(value: datetime.date | None) -> str:
+    return value.strftime("%-d %B %Y") if value else ""
+
+
+def war_dates_text(start, end, name: str = "") -> str:
+    span = f"{_day(start)} – {_day(end) if end else 'ongoing'}"
+    return f"the war{f' “{name}”' if name else ''} ({span})"
+
+
+def record_errors(
+    *,
+    date,
+    outcome: str,
+    died_later_of_wounds: bool,
+    conflict_start,
+    conflict_end,
+    conflict_name: str = "",
+    date_of_birth=None,
+    age=None,
+    age_band: str = "",
+) -> dict[str, str]:
+    """Field → message for every rule a record breaks (empty when it is valid).
+
+    Dates against the war: a record dated before the war's start, or after its end, is refused,
+    unless it is marked “died later of wounds from the war” (outcome “died of wounds”, dated
+    after the start): those are counted by their own rule (methodology).
+    """
+    errors: dict[str, str] = {}
+    if died_later_of_wounds and outcome != "died_of_wounds":
+        errors["died_later_of_wounds"] = "Only a record whose outcome is “died of wounds” can be marked so."
+    if date is not None and conflict_start is not None:
+        war = war_dates_text(conflict_start, conflict_end, conflict_name)
+        if date < conflict_start:
+            errors["date"] = f"{date.isoformat()} is before {war} began."
+        elif conflict_end is not None and date > conflict_end and not died_later_of_wounds:
+            errors["date"] = (
+                f"{date.isoformat()} is after {war} ended. If they died later of wounds from the "
+                "war, set outcome “died_of_wounds” and mark “died later of wounds from the war”."
+            )
+    if date_of_birth is not None and date is not None and date_of_birth > date:
+        errors["date_of_birth"] = "The date of birth is after the date of death."
+    if age is not None and age_band:
+        if age_band == "child" and age >= 18 or age_band == "adult" and age < 18:
+            errors["age_band"] = f"Age {age} is not in the band “{age_band}” (child: under 18)."
+    return errors
+
+
+def derive(values) -> None:
+    """Fill ``name_latin``, ``search_text`` and, for an undated record, ``date_precision`` on a
+    record or a dict of its values (the import's)."""
+    get = values.get if isinstance(values, dict) else lambda k, d=None: getattr(values, k, d)
+
+    def put(key, value):
+        if isinstance(values, dict):
+            values[key] = value
+        else:
+            setattr(values, key, value)
+
+    name = get("name", "") or ""
+    put("name_latin", latin(name)[:200])
+    put(
+        "search_text",
+        search_text(name, get("name_transliterated", "") or "", get("aliases", "") or ""),
+    )
+    if get("date") is None:
+        put("date_precision", "unknown")
