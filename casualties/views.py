@@ -17,15 +17,15 @@ from functools import wraps
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Count, Max, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from casualties import charts
-from casualties.models import Category, Conflict, Event, Party, Place
+from casualties.models import CasualtyRecord, Category, Conflict, Event, Party, Place
 from claims import reconciliation as recon
 from claims.models import Claim, Claimant, ClaimSource, Relation
 from claims.tabular import escape_formula
@@ -700,5 +700,137 @@ def methodology(request):
                 for slug, (roles, outcomes) in recon.RECORD_COUNTS.items()
             ],
             "roles": recon.Role.LABELS.values(),
+        },
+    )
+
+
+# --- named people ----------------------------------------------------------------------------
+
+PEOPLE_PER_PAGE = 50
+
+PEOPLE_CSV_HEADER = [
+    "external_id", "name", "name_latin", "name_transliterated", "aliases", "role", "rank",
+    "party", "counted_in", "sex", "age", "age_band", "status", "outcome", "cause", "date",
+    "date_precision", "died_later_of_wounds", "place", "place_precision", "event",
+    "corroboration", "url",
+]  # fmt: skip
+
+
+def _date_param(request, name):
+    try:
+        return datetime.date.fromisoformat(request.GET.get(name, "").strip())
+    except ValueError:
+        return None
+
+
+def people_filters(request):
+    """The filters of ``/people/`` as read from the query string (bad values are ignored)."""
+    get = request.GET
+    return {
+        "q": get.get("q", "").strip()[:200],
+        "party": get.get("party", "").strip()[:100],
+        "role": get.get("role", "") if get.get("role") in CasualtyRecord.Role.values else "",
+        "outcome": get.get("outcome", "")
+        if get.get("outcome") in CasualtyRecord.Outcome.values
+        else "",
+        "place": get.get("place", "").strip()[:100],
+        "event": get.get("event", "").strip()[:120],
+        "from": _date_param(request, "from"),
+        "to": _date_param(request, "to"),
+    }
+
+
+def people_queryset(filters):
+    """Published records, one per person, filtered. Parties include the parties inside them
+    (a slug's subtree is read in the same query as the records, by a subquery)."""
+    qs = CasualtyRecord.objects.in_register()
+    if filters["q"]:
+        qs = qs.matching(filters["q"])
+    if filters["party"]:
+        qs = qs.filter(
+            Q(party__slug=filters["party"]) | Q(party__parent__slug=filters["party"])
+        )
+    if filters["role"]:
+        qs = qs.filter(role=filters["role"])
+    if filters["outcome"]:
+        qs = qs.filter(outcome=filters["outcome"])
+    if filters["place"]:
+        qs = qs.filter(place__slug=filters["place"])
+    if filters["event"]:
+        qs = qs.filter(event__slug=filters["event"])
+    if filters["from"]:
+        qs = qs.filter(date__gte=filters["from"])
+    if filters["to"]:
+        qs = qs.filter(date__lte=filters["to"])
+    return qs.order_by("name_latin", "name", "id")
+
+
+def people_csv_rows(queryset):
+    for r in queryset.iterator(chunk_size=2000):
+        yield [
+            r.external_id, r.name, r.name_latin, r.name_transliterated,
+            " | ".join(r.aliases.splitlines()), r.role, r.rank, r.party.name,
+            r.counted_in.name if r.counted_in else "", r.sex, r.age, r.age_band, r.ihl_status,
+            r.outcome, r.cause, r.date, r.date_precision, r.died_later_of_wounds,
+            r.place.name if r.place else "", r.place_precision, r.event.name if r.event else "",
+            r.corroboration, r.get_absolute_url(),
+        ]  # fmt: skip
+
+
+@require_safe
+def people(request, fmt=None):
+    """The public register of named people. Not page-cached (the key is the path, and the
+    results depend on the query string). Queries: the parties, the places and the events
+    (the filter's choices), the count, one page of records (with party, place and event)."""
+    filters = people_filters(request)
+    qs = people_queryset(filters)
+    if fmt == "csv":
+        qs = qs.select_related("counted_in")
+        return csv_response("people.csv", PEOPLE_CSV_HEADER, people_csv_rows(qs))
+    page = Paginator(qs, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "casualties/people.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "parties": list(Party.objects.only("slug", "name")),
+            "places": list(Place.objects.only("slug", "name")),
+            "events": list(Event.objects.only("slug", "name")),
+            "roles": CasualtyRecord.Role.choices,
+            "outcomes": CasualtyRecord.Outcome.choices,
+            "csv_url": reverse("casualties:people_csv") + (f"?{query.urlencode()}" if query else ""),
+        },
+    )
+
+
+@require_safe
+@cached_page
+def person(request, external_id):
+    """One named person. Queries: the record (with party, place, event, conflict), its
+    sources. A record merged into another sends the reader there."""
+    try:
+        record = (
+            CasualtyRecord.objects.published()
+            .select_related("party", "place", "event", "conflict", "counted_in", "merged_into")
+            .get(external_id=external_id)
+        )
+    except CasualtyRecord.DoesNotExist:
+        raise Http404("No published record with this identifier.") from None
+    if record.merged_into_id is not None:
+        return redirect(record.merged_into.get_absolute_url())
+    return render(
+        request,
+        "casualties/person.html",
+        {
+            "record": record,
+            "aliases": [a for a in record.aliases.splitlines() if a.strip()],
+            "sources": [
+                {"title": s.title, "publisher": s.publisher, "url": http_url(s.url)}
+                for s in record.sources.all()
+            ],
         },
     )

@@ -64,6 +64,7 @@ SAMPLE_ROWS = 50  # rows of each class kept for the preview page
 _ID = re.compile(r"^[-a-zA-Z0-9_]+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE = {"true", "1", "yes", "y"}
+_TEXT = {"CharField", "TextField", "SlugField"}
 _FALSE = {"false", "0", "no", "n", ""}
 
 
@@ -465,7 +466,10 @@ class _Job:
         for f in spec.model._meta.concrete_fields:
             if not f.primary_key:
                 self._defaults[f.attname] = (
-                    f.get_default() if f.has_default() and not callable(f.default) else None
+                    f.get_default()
+                    if f.has_default() and not callable(f.default)
+                    # Blank text is "" (a column left out of the file), never NULL.
+                    else ("" if not f.null and f.get_internal_type() in _TEXT else None)
                 )
         self._defaults["external_id"] = ""
         if spec.kind == "records":
