@@ -10,14 +10,6 @@ from django.urls import path, reverse
 from casualties.admin_history import HistoryAdmin
 from casualties.concurrency import EditConflict, sign_version, unsign_version
 from casualties.duplicates import database_pairs
-from casualties.records import derive
-from casualties.services import (
-    PUBLISH_PERMISSION,
-    TRANSITION_SERVICES,
-    TRANSITIONS,
-    record_mark_distinct,
-    record_merge,
-)
 from casualties.models import (
     CasualtyRecord,
     Category,
@@ -28,10 +20,18 @@ from casualties.models import (
     PlaceName,
     Side,
 )
+from casualties.records import derive
+from casualties.services import (
+    PUBLISH_PERMISSION,
+    TRANSITION_SERVICES,
+    TRANSITIONS,
+    record_mark_distinct,
+    record_merge,
+)
 from claims.admin_export import ExportAdminMixin
 from claims.admin_import import ReferenceImportMixin, TableImportMixin
-from claims.services import IllegalTransition
 from claims.resources import CategoryResource, EventResource, PartyResource, PlaceResource
+from claims.services import IllegalTransition
 
 admin.site.site_header = "Casualty Ledger — editorial"
 admin.site.site_title = "Casualty Ledger"
@@ -325,6 +325,4 @@ class CasualtyRecordAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
             "may_act": may_act,
             "error": error,
         }
-        return TemplateResponse(
-            request, "admin/casualties/casualtyrecord/duplicates.html", context
-        )
+        return TemplateResponse(request, "admin/casualties/casualtyrecord/duplicates.html", context)

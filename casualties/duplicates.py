@@ -55,7 +55,9 @@ def _script(name: str) -> str:
     return "Latin" if name.isascii() else "other"
 
 
-def candidate(key, *, name, name_transliterated="", party_id, date, dob, rank, label="") -> Candidate:
+def candidate(
+    key, *, name, name_transliterated="", party_id, date, dob, rank, label=""
+) -> Candidate:
     sounds = tuple(dict.fromkeys(s for s in (sound_key(name), sound_key(name_transliterated)) if s))
     return Candidate(
         key, label or name, party_id, sounds, date, dob, search_key(rank),
@@ -69,7 +71,9 @@ def score(a: Candidate, b: Candidate) -> Pair | None:
     if name < NAME_MIN:
         return None
     total = name
-    reasons = [f"names {round(name)}% alike" + (" across scripts" if a.scripts != b.scripts else "")]
+    reasons = [
+        f"names {round(name)}% alike" + (" across scripts" if a.scripts != b.scripts else "")
+    ]
     if a.date and b.date:
         days = abs((a.date - b.date).days)
         if days == 0:

@@ -333,9 +333,7 @@ class CasualtyRecordQuerySet(models.QuerySet):
         key = search_key(text)
         if not key:
             return self
-        return self.filter(
-            Q(search_text__contains=key) | Q(search_text__contains=sound_key(text))
-        )
+        return self.filter(Q(search_text__contains=key) | Q(search_text__contains=sound_key(text)))
 
     def in_register(self):
         """The public register: published, not merged away, with what a list row shows."""

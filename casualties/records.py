@@ -41,7 +41,9 @@ def record_errors(
     """
     errors: dict[str, str] = {}
     if died_later_of_wounds and outcome != "died_of_wounds":
-        errors["died_later_of_wounds"] = "Only a record whose outcome is “died of wounds” can be marked so."
+        errors["died_later_of_wounds"] = (
+            "Only a record whose outcome is “died of wounds” can be marked so."
+        )
     if date is not None and conflict_start is not None:
         war = war_dates_text(conflict_start, conflict_end, conflict_name)
         if date < conflict_start:
@@ -53,9 +55,9 @@ def record_errors(
             )
     if date_of_birth is not None and date is not None and date_of_birth > date:
         errors["date_of_birth"] = "The date of birth is after the date of death."
-    if age is not None and age_band:
-        if age_band == "child" and age >= 18 or age_band == "adult" and age < 18:
-            errors["age_band"] = f"Age {age} is not in the band “{age_band}” (child: under 18)."
+    too_old, too_young = age_band == "child", age_band == "adult"
+    if age is not None and (too_old and age >= 18 or too_young and age < 18):
+        errors["age_band"] = f"Age {age} is not in the band “{age_band}” (child: under 18)."
     return errors
 
 

@@ -73,7 +73,9 @@ def record_submit_for_review(
     *, record, user, expected_version: int, reason: str = "Submitted for review"
 ):
     """Draft → in review."""
-    return _transition(record, "submit", user=user, reason=reason, expected_version=expected_version)
+    return _transition(
+        record, "submit", user=user, reason=reason, expected_version=expected_version
+    )
 
 
 @transaction.atomic
@@ -99,7 +101,9 @@ def record_send_back(*, record, user, expected_version: int, note: str):
 @transaction.atomic
 def record_retract(*, record, user, expected_version: int, reason: str):
     """Published → retracted: off the public pages and the counts; its history stays."""
-    return _transition(record, "retract", user=user, reason=reason, expected_version=expected_version)
+    return _transition(
+        record, "retract", user=user, reason=reason, expected_version=expected_version
+    )
 
 
 TRANSITION_SERVICES = {

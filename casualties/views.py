@@ -747,9 +747,7 @@ def people_queryset(filters):
     if filters["q"]:
         qs = qs.matching(filters["q"])
     if filters["party"]:
-        qs = qs.filter(
-            Q(party__slug=filters["party"]) | Q(party__parent__slug=filters["party"])
-        )
+        qs = qs.filter(Q(party__slug=filters["party"]) | Q(party__parent__slug=filters["party"]))
     if filters["role"]:
         qs = qs.filter(role=filters["role"])
     if filters["outcome"]:
@@ -802,7 +800,8 @@ def people(request, fmt=None):
             "events": list(Event.objects.only("slug", "name")),
             "roles": CasualtyRecord.Role.choices,
             "outcomes": CasualtyRecord.Outcome.choices,
-            "csv_url": reverse("casualties:people_csv") + (f"?{query.urlencode()}" if query else ""),
+            "csv_url": reverse("casualties:people_csv")
+            + (f"?{query.urlencode()}" if query else ""),
         },
     )
 

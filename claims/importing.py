@@ -104,7 +104,9 @@ class ErrorGroup:
 
     def __str__(self):
         where = self.rows_text
-        return f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        return (
+            f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        )
 
 
 @dataclass
@@ -414,8 +416,11 @@ def import_file(
     """
     spec = SPECS[kind]
     result = ImportResult(kind, file_name, dry_run, publish=publish)
-    if publish and kind == "records" and user is not None and not user.has_perm(
-        "casualties.publish_casualtyrecord"
+    if (
+        publish
+        and kind == "records"
+        and user is not None
+        and not user.has_perm("casualties.publish_casualtyrecord")
     ):
         result.errors.append(
             RowError(0, "", "you may not publish records: import them without “publish”")

@@ -1010,7 +1010,8 @@ def load_record_counts(conflict_id, categories) -> dict[int, dict[int, int]]:
     if not wanted:
         return out
     grouped = (
-        CasualtyRecord.objects.filter(conflict_id=conflict_id)
+        CasualtyRecord.objects.counted()
+        .filter(conflict_id=conflict_id)
         .order_by()
         .values_list("party_id", "role", "outcome")
         .annotate(n=Count("id"))

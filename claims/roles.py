@@ -22,7 +22,7 @@ ROLES = [EDITOR, REVIEWER, ADMINISTRATOR]
 
 # The editorial models (all tracked by history and versioned).
 WORLD = ["conflict", "side", "party", "place", "placename", "event", "category", "casualtyrecord",
-         "distinctpair"]
+         "distinctpair"]  # fmt: skip
 CLAIMS = ["claimant", "source", "claim", "claimsource"]
 EDITABLE = [("casualties", m) for m in WORLD] + [("claims", m) for m in CLAIMS]
 

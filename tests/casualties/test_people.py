@@ -8,12 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from casualties.history import change_context
 from casualties.models import CasualtyRecord, DistinctPair
 from casualties.services import (
     record_create,
     record_mark_distinct,
-    record_merge,
     record_publish,
     record_retract,
     record_submit_for_review,
@@ -123,9 +121,7 @@ def test_the_admin_shows_publish_to_reviewers_only(client, make_record, editor, 
 def test_a_date_after_the_war_is_a_form_error(make_record):
     with pytest.raises(ValidationError) as exc:
         make_record(date=D(2021, 3, 1))
-    assert "after the war “Test war” (27 September 2020 – 10 November 2020) ended" in str(
-        exc.value
-    )
+    assert "after the war “Test war” (27 September 2020 – 10 November 2020) ended" in str(exc.value)
 
 
 def test_died_later_of_wounds_may_be_dated_after_the_war(make_record):
@@ -146,7 +142,9 @@ def import_records(text, user=None, **kwargs):
 
 
 def test_an_import_row_outside_the_war_names_row_column_and_the_wars_dates(world):
-    result = import_records(HEADER + "x1,test-war,Սերգեյ,serviceman,alpha,killed,2021-01-05,report\n")
+    result = import_records(
+        HEADER + "x1,test-war,Սերգեյ,serviceman,alpha,killed,2021-01-05,report\n"
+    )
     assert not result.ok
     [error] = result.errors
     assert (error.row, error.column) == (2, "date")
@@ -259,7 +257,9 @@ def test_the_people_csv_has_what_the_page_shows(client, make_record):
     assert "Ռոման Սանոսյան" in body and "Other Person" not in body
 
 
-def test_the_people_page_runs_a_fixed_number_of_queries(client, make_record, django_assert_num_queries):
+def test_the_people_page_runs_a_fixed_number_of_queries(
+    client, make_record, django_assert_num_queries
+):
     for i in range(3):
         make_record(external_id=f"p{i}", name=f"Person {i}")
     # parties, places, events (the filters' choices), the count, one page of records
@@ -271,7 +271,9 @@ def test_the_people_page_runs_a_fixed_number_of_queries(client, make_record, dja
         client.get("/people/", {"q": "person"})
 
 
-def test_the_person_page_runs_a_fixed_number_of_queries(client, make_record, django_assert_num_queries):
+def test_the_person_page_runs_a_fixed_number_of_queries(
+    client, make_record, django_assert_num_queries
+):
     record = make_record()
     # the page cache's version, the record with its party/place/event/conflict, its sources
     with django_assert_num_queries(3):
