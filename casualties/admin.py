@@ -146,7 +146,7 @@ class CasualtyRecordAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
             "What happened",
             {
                 "fields": [
-                    "outcome", "cause", "date", "date_precision", "died_later_of_wounds", "place",
+                    "outcome", "cause", "date", "date_precision", "died_after_war", "place",
                     "place_precision", "event", "sources", "corroboration",
                 ]
             },

@@ -481,11 +481,11 @@ class CasualtyRecord(models.Model):
         default=Corroboration.UNDETERMINED,
         help_text="Do independent sources agree? Confirmed / undetermined / rejected.",
     )
-    died_later_of_wounds = models.BooleanField(
-        "died later of wounds from the war",
+    died_after_war = models.BooleanField(
+        "died after the war of its effects",
         default=False,
-        help_text="Wounded during the war, died after it ended: the date may be after the war's "
-        "end (methodology: counted by their own rule).",
+        help_text="Died after the war ended of wounds from it, or of a mine or munition it left: "
+        "the date may then be after the war's end (methodology: counted by their own rule).",
     )
     # --- sensitive: never on a public page, download or API ---
     date_of_birth = models.DateField(
@@ -544,7 +544,7 @@ class CasualtyRecord(models.Model):
         errors = record_errors(
             date=self.date,
             outcome=self.outcome,
-            died_later_of_wounds=self.died_later_of_wounds,
+            died_after_war=self.died_after_war,
             conflict_start=conflict.start_date if conflict else None,
             conflict_end=conflict.end_date if conflict else None,
             conflict_name=conflict.name if conflict else "",

@@ -11,6 +11,8 @@ import datetime
 
 from casualties.names import latin, search_text
 
+AFTER_WAR_OUTCOMES = {"killed", "died_of_wounds"}
+
 
 def _day(value: datetime.date | None) -> str:
     return value.strftime("%-d %B %Y") if value else ""
@@ -25,7 +27,7 @@ def record_errors(
     *,
     date,
     outcome: str,
-    died_later_of_wounds: bool,
+    died_after_war: bool,
     conflict_start,
     conflict_end,
     conflict_name: str = "",
@@ -36,22 +38,22 @@ def record_errors(
     """Field → message for every rule a record breaks (empty when it is valid).
 
     Dates against the war: a record dated before the war's start, or after its end, is refused,
-    unless it is marked “died later of wounds from the war” (outcome “died of wounds”, dated
-    after the start): those are counted by their own rule (methodology).
+    unless it is marked “died after the war of its effects” (wounds from it, a mine it left;
+    outcome “killed” or “died of wounds”): those are counted by their own rule (methodology).
     """
     errors: dict[str, str] = {}
-    if died_later_of_wounds and outcome != "died_of_wounds":
-        errors["died_later_of_wounds"] = (
-            "Only a record whose outcome is “died of wounds” can be marked so."
+    if died_after_war and outcome not in AFTER_WAR_OUTCOMES:
+        errors["died_after_war"] = (
+            "Only a death (outcome “killed” or “died_of_wounds”) can be after the war."
         )
     if date is not None and conflict_start is not None:
         war = war_dates_text(conflict_start, conflict_end, conflict_name)
         if date < conflict_start:
             errors["date"] = f"{date.isoformat()} is before {war} began."
-        elif conflict_end is not None and date > conflict_end and not died_later_of_wounds:
+        elif conflict_end is not None and date > conflict_end and not died_after_war:
             errors["date"] = (
-                f"{date.isoformat()} is after {war} ended. If they died later of wounds from the "
-                "war, set outcome “died_of_wounds” and mark “died later of wounds from the war”."
+                f"{date.isoformat()} is after {war} ended. If they died later of its effects "
+                "(wounds, a mine), mark “died after the war of its effects” (died_after_war)."
             )
     if date_of_birth is not None and date is not None and date_of_birth > date:
         errors["date_of_birth"] = "The date of birth is after the date of death."

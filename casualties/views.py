@@ -711,7 +711,7 @@ PEOPLE_PER_PAGE = 50
 PEOPLE_CSV_HEADER = [
     "external_id", "name", "name_latin", "name_transliterated", "aliases", "role", "rank",
     "party", "counted_in", "sex", "age", "age_band", "status", "outcome", "cause", "date",
-    "date_precision", "died_later_of_wounds", "place", "place_precision", "event",
+    "date_precision", "died_after_war", "place", "place_precision", "event",
     "corroboration", "url",
 ]  # fmt: skip
 
@@ -769,7 +769,7 @@ def people_csv_rows(queryset):
             r.external_id, r.name, r.name_latin, r.name_transliterated,
             " | ".join(r.aliases.splitlines()), r.role, r.rank, r.party.name,
             r.counted_in.name if r.counted_in else "", r.sex, r.age, r.age_band, r.ihl_status,
-            r.outcome, r.cause, r.date, r.date_precision, r.died_later_of_wounds,
+            r.outcome, r.cause, r.date, r.date_precision, r.died_after_war,
             r.place.name if r.place else "", r.place_precision, r.event.name if r.event else "",
             r.corroboration, r.get_absolute_url(),
         ]  # fmt: skip

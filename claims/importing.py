@@ -376,7 +376,7 @@ def _check_record(values: dict, wars: dict, err: Callable) -> None:
     start, end, name = wars.get(values["conflict_id"], (None, None, ""))
     errors = record_errors(
         date=values["date"], outcome=values["outcome"],
-        died_later_of_wounds=values["died_later_of_wounds"], conflict_start=start,
+        died_after_war=values["died_after_war"], conflict_start=start,
         conflict_end=end, conflict_name=name, date_of_birth=values["date_of_birth"],
         age=values["age"], age_band=values["age_band"],
     )  # fmt: skip

@@ -21,7 +21,7 @@ Casualty records (``RECORD_COLUMNS``; the row id is ``external_id``)::
 
     external_id, conflict, name, name_transliterated, role, rank, description, party,
     outcome, date, place, event, sources, counted_in, aliases, sex, age, age_band, ihl_status,
-    cause, date_precision, place_precision, corroboration, died_later_of_wounds,
+    cause, date_precision, place_precision, corroboration, died_after_war,
     date_of_birth, private_notes, contact_details, version
     (sources: source slugs separated by ``;``; aliases: one per line; the last three are
     sensitive: never in a public download)
@@ -149,7 +149,7 @@ RECORD_COLUMNS: tuple[Col, ...] = (
     Col("date_precision", "date_precision", "choice"),
     Col("place_precision", "place_precision", "choice"),
     Col("corroboration", "corroboration", "choice"),
-    Col("died_later_of_wounds", "died_later_of_wounds", "bool"),
+    Col("died_after_war", "died_after_war", "bool"),
     # Sensitive: in editors' exports and imports, never in a public download (RECORD_SENSITIVE).
     Col("date_of_birth", "date_of_birth", "date"),
     Col("private_notes", "private_notes"),

@@ -124,14 +124,14 @@ def test_a_date_after_the_war_is_a_form_error(make_record):
     assert "after the war “Test war” (27 September 2020 – 10 November 2020) ended" in str(exc.value)
 
 
-def test_died_later_of_wounds_may_be_dated_after_the_war(make_record):
-    record = make_record(date=D(2021, 3, 1), outcome="died_of_wounds", died_later_of_wounds=True)
+def test_died_after_war_may_be_dated_after_the_war(make_record):
+    record = make_record(date=D(2021, 3, 1), outcome="died_of_wounds", died_after_war=True)
     assert CasualtyRecord.objects.counted().filter(pk=record.pk).exists()
 
 
-def test_a_date_before_the_war_is_refused_even_for_wounds(make_record):
+def test_a_date_before_the_war_is_refused_even_for_after_war_deaths(make_record):
     with pytest.raises(ValidationError):
-        make_record(date=D(2020, 1, 1), outcome="died_of_wounds", died_later_of_wounds=True)
+        make_record(date=D(2020, 1, 1), outcome="died_of_wounds", died_after_war=True)
 
 
 HEADER = "external_id,conflict,name,role,party,outcome,date,sources\n"
