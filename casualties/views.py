@@ -17,7 +17,7 @@ from functools import wraps
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Prefetch
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -431,7 +431,8 @@ def figure(request, party, category, fmt=None):
 @require_safe
 @cached_page
 def party(request, slug, fmt=None):
-    """Queries on a warm cache: the party, the cache version, its claimants."""
+    """Queries on a warm cache: the party, the cache version, its claimants, the count of
+    named people of it and the parties within it."""
     subject = get_object_or_404(Party.objects.select_related("conflict", "side"), slug=slug)
     result = recon.reconcile(subject.conflict_id, version=data_version(request))
     tree = _tree(result.parties, subject.pk)
@@ -471,6 +472,9 @@ def party(request, slug, fmt=None):
             "children": [p for p, depth in tree if depth == 1],
             "tables": tables,
             "claimants": list(subject.claimants.all()),
+            "named_count": CasualtyRecord.objects.counted()
+            .filter(party_id__in=[p.id for p, _depth in tree])
+            .count(),
             "csv_url": reverse("casualties:party_csv", args=[subject.slug]),
         },
     )
@@ -530,7 +534,7 @@ def category(request, slug, fmt=None):
 @cached_page
 def event(request, slug, fmt=None):
     """Queries on a warm cache: the event (with place), the cache version, the count of its
-    claims, one page of claims, their sources."""
+    claims, one page of claims, their sources, its first named victims (with their party)."""
     ev = get_object_or_404(Event.objects.select_related("place", "conflict"), slug=slug)
     claims = published_claims().filter(event=ev)
     if fmt == "csv":
@@ -553,6 +557,12 @@ def event(request, slug, fmt=None):
         {
             "event": ev,
             "figures": figures,
+            "victims": list(
+                CasualtyRecord.objects.in_register()
+                .filter(event=ev)
+                .order_by("name")[: VICTIMS_SHOWN + 1]
+            ),
+            "victims_shown": VICTIMS_SHOWN,
             **_page_context(request, claims),
             "csv_url": reverse("casualties:event_csv", args=[ev.slug]),
         },
@@ -622,7 +632,7 @@ def claimant(request, slug, fmt=None):
 @cached_page
 def place(request, slug, fmt=None):
     """Queries: the place, its names, its events, the count of its claims, one page of them,
-    their sources."""
+    their sources, the count of named people there."""
     where = get_object_or_404(Place.objects.prefetch_related("names"), slug=slug)
     claims = published_claims().filter(place=where)
     if fmt == "csv":
@@ -634,6 +644,7 @@ def place(request, slug, fmt=None):
             "place": where,
             "names": list(where.names.all()),
             "events": list(where.events.all()),
+            "named_count": CasualtyRecord.objects.counted().filter(place=where).count(),
             **_page_context(request, claims),
             "csv_url": reverse("casualties:place_csv", args=[where.slug]),
         },
@@ -707,6 +718,7 @@ def methodology(request):
 # --- named people ----------------------------------------------------------------------------
 
 PEOPLE_PER_PAGE = 50
+VICTIMS_SHOWN = 50  # named victims listed on an event's page; the rest behind a link
 
 PEOPLE_CSV_HEADER = [
     "external_id", "name", "name_latin", "name_transliterated", "aliases", "role", "rank",
@@ -733,6 +745,7 @@ def people_filters(request):
         "outcome": get.get("outcome", "")
         if get.get("outcome") in CasualtyRecord.Outcome.values
         else "",
+        "category": get.get("category", "") if get.get("category") in recon.RECORD_COUNTS else "",
         "place": get.get("place", "").strip()[:100],
         "event": get.get("event", "").strip()[:120],
         "from": _date_param(request, "from"),
@@ -740,14 +753,32 @@ def people_filters(request):
     }
 
 
-def people_queryset(filters):
-    """Published records, one per person, filtered. Parties include the parties inside them
-    (a slug's subtree is read in the same query as the records, by a subquery)."""
+def party_subtree(parties, slug) -> list[int]:
+    """The ids of the party ``slug`` and every party inside it, from a list of parties."""
+    children = {}
+    for p in parties:
+        children.setdefault(p.parent_id, []).append(p)
+    todo = [p for p in parties if p.slug == slug]
+    ids = []
+    while todo:
+        node = todo.pop()
+        ids.append(node.pk)
+        todo += children.get(node.pk, [])
+    return ids
+
+
+def people_queryset(filters, parties):
+    """Published records, one per person, filtered as the named floors count them: a party
+    with the parties inside it, a kind of loss by its roles and outcomes
+    (``reconciliation.RECORD_COUNTS``)."""
     qs = CasualtyRecord.objects.in_register()
     if filters["q"]:
         qs = qs.matching(filters["q"])
     if filters["party"]:
-        qs = qs.filter(Q(party__slug=filters["party"]) | Q(party__parent__slug=filters["party"]))
+        qs = qs.filter(party_id__in=party_subtree(parties, filters["party"]))
+    if filters["category"]:
+        roles, outcomes = recon.RECORD_COUNTS[filters["category"]]
+        qs = qs.filter(role__in=sorted(roles), outcome__in=sorted(outcomes))
     if filters["role"]:
         qs = qs.filter(role=filters["role"])
     if filters["outcome"]:
@@ -781,7 +812,8 @@ def people(request, fmt=None):
     results depend on the query string). Queries: the parties, the places and the events
     (the filter's choices), the count, one page of records (with party, place and event)."""
     filters = people_filters(request)
-    qs = people_queryset(filters)
+    parties = list(Party.objects.only("slug", "name", "parent_id"))
+    qs = people_queryset(filters, parties)
     if fmt == "csv":
         qs = qs.select_related("counted_in")
         return csv_response("people.csv", PEOPLE_CSV_HEADER, people_csv_rows(qs))
@@ -795,7 +827,7 @@ def people(request, fmt=None):
             "page": page,
             "filters": filters,
             "query": query.urlencode(),
-            "parties": list(Party.objects.only("slug", "name")),
+            "parties": parties,
             "places": list(Place.objects.only("slug", "name")),
             "events": list(Event.objects.only("slug", "name")),
             "roles": CasualtyRecord.Role.choices,
