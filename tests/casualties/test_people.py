@@ -278,3 +278,75 @@ def test_the_person_page_runs_a_fixed_number_of_queries(
     # the page cache's version, the record with its party/place/event/conflict, its sources
     with django_assert_num_queries(3):
         client.get(record.get_absolute_url())
+
+
+# --- the crawl: nothing unpublished or sensitive is public -----------------------------------
+
+PLANTED = ["PLANTED-PRIVATE-NOTE-7731", "planted-contact@example.org", "1977-03-14",
+           "14 March 1977", "Unpublished Planted Person", "Retracted Planted Person"]  # fmt: skip
+
+
+def _texts(response) -> str:
+    """The text of a response, whatever its format (an XLSX is unzipped and read)."""
+    if getattr(response, "streaming", False):
+        body = b"".join(response.streaming_content)
+    else:
+        body = response.content
+    if body[:2] == b"PK":
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
+        return "\n".join(
+            str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+        )
+    return body.decode()
+
+
+def test_a_crawl_of_every_public_page_and_download_finds_nothing_sensitive_or_unpublished(
+    client, make_record, world
+):
+    import re
+    from html import unescape
+
+    from casualties.downloads import DOWNLOADS
+    from claims.exporting import FORMATS
+
+    make_record(
+        name="Public Planted Person", external_id="public-planted", date_of_birth=D(1977, 3, 14),
+        private_notes="PLANTED-PRIVATE-NOTE-7731", contact_details="planted-contact@example.org",
+    )  # fmt: skip
+    make_record(name="Unpublished Planted Person", external_id="draft-planted", status="draft")
+    make_record(name="In Review Planted", external_id="review-planted", status="in_review")
+    retracted = make_record(name="Retracted Planted Person", external_id="retracted-planted")
+    record_retract(
+        record=retracted, user=None, expected_version=retracted.version, reason="Wrong person"
+    )
+    start = ["/", "/people/", "/people/?q=planted", "/people.csv", "/downloads/"]
+    start += [f"/downloads/{name}.{fmt}" for name, *_ in DOWNLOADS for fmt in FORMATS]
+    start += ["/people/draft-planted/", "/people/review-planted/", "/people/retracted-planted/"]
+    seen, todo, crawled = set(), list(start), 0
+    found_public = False
+    while todo and crawled < 400:
+        url = todo.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        crawled += 1
+        if response.status_code in (301, 302):
+            todo.append(response.url)
+            continue
+        if response.status_code == 404:
+            continue
+        assert response.status_code == 200, url
+        text = _texts(response)
+        found_public = found_public or "Public Planted Person" in text
+        for value in PLANTED:
+            assert value not in text, f"{value} on {url}"
+        for href in re.findall(r'href="([^"#]+)', text):
+            href = unescape(href)
+            if href.startswith("/") and not href.startswith(("/admin/", "/static/")):
+                todo.append(href)
+    assert found_public
+    assert "/people/public-planted/" in seen
+    assert crawled > 20
