@@ -6,7 +6,9 @@ the sound key's words sorted, or the longest word with the others' initials. The
 folds case, diacritics, script (anyascii) and the usual variants of transliteration schemes
 (y/i, sh/ch/tch, kh/x, doubled letters), so “Սերգեյ Շաքարյան”, “Сергей Шакарян” and “Sergey
 Shakaryan” meet in one block. A block bigger than ``MAX_BLOCK`` (a very common name) compares
-each record with the ``MAX_BLOCK`` before it only.
+each record with the ``MAX_BLOCK`` before it only. Memory stays flat: with more than
+``IN_MEMORY`` records the blocks are built in several passes over the records, each holding
+the blocks whose key hashes to it.
 
 Scoring, in a block: name similarity (rapidfuzz's token-sort ratio of the sound keys, 0–100),
 then evidence for and against: the same date of death (+10), dates of death within a month
@@ -18,8 +20,9 @@ people (``DistinctPair``) or one is merged into the other.
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from zlib import crc32
 
 from rapidfuzz.fuzz import token_sort_ratio
 
@@ -29,6 +32,7 @@ THRESHOLD = 85
 NAME_MIN = 85
 MAX_BLOCK = 200
 MONTH = 31
+IN_MEMORY = 25_000  # records whose blocks are held at once (find_pairs' passes)
 
 
 @dataclass(slots=True)
@@ -41,6 +45,7 @@ class Candidate:
     dob: datetime.date | None
     rank: str
     scripts: frozenset = frozenset()
+    blocks: frozenset = frozenset()  # "party|blocking key" of every name
 
 
 @dataclass
@@ -59,9 +64,10 @@ def candidate(
     key, *, name, name_transliterated="", party_id, date, dob, rank, label=""
 ) -> Candidate:
     sounds = tuple(dict.fromkeys(s for s in (sound_key(name), sound_key(name_transliterated)) if s))
+    blocks = frozenset(f"{party_id}|{b}" for sound in sounds for b in blocking_keys(sound))
     return Candidate(
         key, label or name, party_id, sounds, date, dob, search_key(rank),
-        frozenset({_script(name)}),
+        frozenset({_script(name)}), blocks,
     )  # fmt: skip
 
 
@@ -104,19 +110,25 @@ def score(a: Candidate, b: Candidate) -> Pair | None:
     return Pair(a, b, total, reasons)
 
 
-def find_pairs(candidates: Iterable[Candidate], *, skip=frozenset(), wanted=None) -> Iterator[Pair]:
-    """Every probable duplicate pair among ``candidates`` (each pair once). ``skip`` holds
-    frozensets of keys never to suggest; ``wanted(a, b)``, if given, filters pairs first."""
-    blocks: dict[tuple, list[Candidate]] = defaultdict(list)
-    for c in candidates:
-        seen = set()
-        for sound in c.sounds:
-            for bkey in blocking_keys(sound):
-                block = blocks[(c.party_id, bkey)]
+def find_pairs(source, *, skip=frozenset(), wanted=None, passes: int = 1) -> Iterator[Pair]:
+    """Every probable duplicate pair among the candidates ``source()`` yields (each pair once).
+
+    ``source`` is called once per pass and must yield the same candidates each time: with
+    ``passes`` > 1 each pass keeps only the blocks whose key hashes to it, so memory is about
+    1/passes of the records (``passes_for``), at the cost of reading them again. A pair is
+    compared under the smallest blocking key the two share, so never twice. ``skip`` holds
+    frozensets of keys never to suggest; ``wanted(a, b)``, if given, filters pairs first.
+    """
+    for this in range(passes):
+        blocks: dict[str, list[Candidate]] = defaultdict(list)
+        for c in source():
+            for bkey in sorted(c.blocks):
+                if passes > 1 and crc32(bkey.encode()) % passes != this:
+                    continue
+                block = blocks[bkey]
                 for other in block[-MAX_BLOCK:]:
-                    if other.key in seen or other.key == c.key:
+                    if other.key == c.key or min(c.blocks & other.blocks) != bkey:
                         continue
-                    seen.add(other.key)
                     if wanted is not None and not wanted(other, c):
                         continue
                     if frozenset((other.key, c.key)) in skip:
@@ -125,6 +137,11 @@ def find_pairs(candidates: Iterable[Candidate], *, skip=frozenset(), wanted=None
                     if pair is not None:
                         yield pair
                 block.append(c)
+
+
+def passes_for(records: int) -> int:
+    """Passes that keep about ``IN_MEMORY`` records' blocks in memory at a time."""
+    return max(1, -(-records // IN_MEMORY))
 
 
 def database_candidates(queryset=None) -> Iterator[Candidate]:
@@ -151,7 +168,14 @@ def distinct_pairs() -> set[frozenset]:
 
 def database_pairs(queryset=None) -> list[Pair]:
     """Probable duplicates in the database, best first (the admin's duplicates page)."""
-    pairs = list(find_pairs(database_candidates(queryset), skip=distinct_pairs()))
+    from casualties.models import CasualtyRecord
+
+    qs = CasualtyRecord.objects.all() if queryset is None else queryset
+    pairs = list(
+        find_pairs(
+            lambda: database_candidates(qs), skip=distinct_pairs(), passes=passes_for(qs.count())
+        )
+    )
     pairs.sort(key=lambda p: (-p.score, p.first.label))
     return pairs
 
@@ -193,6 +217,9 @@ class ImportDuplicates:
             yield from database_candidates()
             yield from self.rows
 
-        pairs = list(find_pairs(everything(), skip=distinct_pairs(), wanted=wanted))
+        from casualties.models import CasualtyRecord
+
+        passes = passes_for(CasualtyRecord.objects.count() + len(self.rows))
+        pairs = list(find_pairs(everything, skip=distinct_pairs(), wanted=wanted, passes=passes))
         pairs.sort(key=lambda p: (-p.score, str(p.first.key)))
         return pairs

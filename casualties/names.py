@@ -9,6 +9,7 @@ machines, not a scholarly romanisation: editors enter the spelling a family or a
 """
 
 import re
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -21,13 +22,20 @@ _FOLDS = [
     ("tch", "c"), ("ch", "c"), ("ts", "c"), ("tz", "c"), ("sh", "s"), ("zh", "j"), ("kh", "x"),
     ("gh", "g"), ("ph", "f"), ("th", "t"), ("dj", "j"), ("ie", "e"), ("y", "i"), ("w", "v"),
     ("q", "k"), ("ck", "k"), ("ou", "u"),
+    # Russian writes Armenian and Azerbaijani h as г (Hamidov / Гамидов): fold h into g.
+    ("h", "g"),
 ]  # fmt: skip
+# Armenian ու is one vowel, u (anyascii writes the two letters: “ow”); ռ is an r (not “rr”).
+_ARMENIAN = [("ու", "u"), ("Ու", "U"), ("ՈՒ", "U"), ("Ռ", "R"), ("ռ", "r")]
 
 
 def latin(name: str) -> str:
     """The automatic Latin form: anyascii, without the apostrophes it writes for aspirates
-    (Armenian ք → k'), spaces collapsed."""
-    text = anyascii(name or "").replace("'", "").replace("`", "")
+    (Armenian ք → k'), Armenian ու as u, spaces collapsed."""
+    text = name or ""
+    for armenian, latin_ in _ARMENIAN:
+        text = text.replace(armenian, latin_)
+    text = anyascii(text).replace("'", "").replace("`", "")
     return " ".join(text.split())
 
 
@@ -37,15 +45,21 @@ def search_key(text: str) -> str:
     return " ".join(_NOT_ALNUM.sub(" ", latin(text).lower()).split())
 
 
+@lru_cache(maxsize=131_072)  # bounded; the duplicates' passes read each name again
 def sound_key(text: str) -> str:
     """A rough phonetic form of ``search_key``: doubled letters single, scheme variants folded
     (“Sergey Shakaryan”, “Sergei Chakarian”… → “sergei sakarian”)."""
-    words = []
-    for word in search_key(text).split():
-        for a, b in _FOLDS:
-            word = word.replace(a, b)
-        words.append(_DOUBLE.sub(r"\1", word))
-    return " ".join(words)
+    if not text:
+        return ""
+    return " ".join(_sound_word(word) for word in search_key(text).split())
+
+
+@lru_cache(maxsize=100_000)
+def _sound_word(word: str) -> str:
+    # Cached: first names and surnames repeat, and duplicate finding reads every record.
+    for a, b in _FOLDS:
+        word = word.replace(a, b)
+    return _DOUBLE.sub(r"\1", word)
 
 
 def search_text(*names: str) -> str:
@@ -59,11 +73,11 @@ def search_text(*names: str) -> str:
     return "|" + "|".join(keys) + "|" if keys else ""
 
 
-def blocking_keys(text: str) -> set[str]:
-    """Keys under which two spellings of one name meet (the duplicates' blocking rule): the
-    sound key's words sorted (“Shakaryan Sergey” = “Sergey Shakaryan”), and the longest word
-    with the first letter of the others (“S. Shakaryan”)."""
-    words = sorted(sound_key(text).split())
+def blocking_keys(sound: str) -> set[str]:
+    """Keys under which two spellings of one name meet (the duplicates' blocking rule), from
+    its ``sound_key``: the words sorted (“Shakaryan Sergey” = “Sergey Shakaryan”), and the
+    longest word with the first letter of the others (“S. Shakaryan”)."""
+    words = sorted(sound.split())
     if not words:
         return set()
     keys = {" ".join(words)}
