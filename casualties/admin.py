@@ -100,11 +100,11 @@ class EventAdmin(ReferenceImportMixin, ExportAdminMixin, HistoryAdmin):
 class CategoryAdmin(ReferenceImportMixin, ExportAdminMixin, HistoryAdmin):
     resource_classes = [CategoryResource]
     export_table = "categories"
-    list_display = ["name", "slug", "kind", "unit", "outcome", "parent"]
-    list_select_related = ["parent"]
+    list_display = ["name", "slug", "kind", "unit", "outcome", "parent", "adds_to"]
+    list_select_related = ["parent", "adds_to"]
     list_filter = ["kind", "unit", "outcome"]
     search_fields = ["name", "slug"]
-    autocomplete_fields = ["parent"]
+    autocomplete_fields = ["parent", "adds_to"]
     prepopulated_fields = {"slug": ["name"]}
 
 

@@ -257,6 +257,7 @@ class Category(models.Model):
         ABANDONED = "abandoned", "abandoned"
         DESTROYED_OR_CAPTURED = "destroyed_or_captured", "destroyed or captured"
         DESTROYED_OR_DAMAGED = "destroyed_or_damaged", "destroyed or damaged"
+        LOST = "lost", "lost, any outcome"
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=120, unique=True)
@@ -274,6 +275,15 @@ class Category(models.Model):
     )
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Order among its siblings on public pages."
+    )
+    adds_to = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outcome_parts",
+        help_text="The “lost, any outcome” category this one also adds into, e.g. “Tanks "
+        "destroyed” adds to “Tanks lost”. Figures roll up into the parent and into this.",
     )
 
     objects = NaturalKeyManager()
@@ -307,6 +317,15 @@ class Category(models.Model):
 
     def clean(self):
         refuse_cycles(self, "A category cannot be inside itself.")
+        if self.adds_to_id is not None:
+            if self.adds_to_id == self.pk or self.adds_to_id == self.parent_id:
+                raise ValidationError(
+                    {"adds_to": "Adds to its parent already; choose another category or none."}
+                )
+            if self.adds_to.outcome != self.Outcome.LOST:
+                raise ValidationError(
+                    {"adds_to": "Only a “lost, any outcome” category collects other outcomes."}
+                )
 
 
 class CasualtyRecordQuerySet(models.QuerySet):

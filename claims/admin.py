@@ -12,7 +12,7 @@ from casualties.concurrency import EditConflict, sign_version, unsign_version
 from casualties.models import Conflict
 from claims.admin_export import ExportAdminMixin
 from claims.admin_import import ReferenceImportMixin, TableImportMixin
-from claims.figures import UNREADABLE, parse_figure
+from claims.figures import UNREADABLE, best_within, parse_figure
 from claims.models import Claim, Claimant, ClaimSource, ContradictionFlag, Relation, Source
 from claims.resources import ClaimantResource, SourceResource
 from claims.services import (
@@ -24,6 +24,8 @@ from claims.services import (
 )
 
 PUBLISH_PERMISSION = "claims.publish_claim"
+# Read from the words unless the editor types them.
+FIGURE_FIELDS = ("lower", "upper", "qualifier", "best")
 TRANSITIONS_SHOWN = ["submit", "publish", "send_back", "retract"]
 TRANSITION_LABELS = {
     "submit": "Submit for review",
@@ -84,7 +86,7 @@ class ClaimForm(ReasonForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("lower", "upper", "qualifier"):
+        for name in FIGURE_FIELDS:
             if name in self.fields:
                 self.fields[name].required = False
         self.figure_warning = ""
@@ -94,16 +96,15 @@ class ClaimForm(ReasonForm):
         text = data.get("figure_text")
         if not text:
             return data
-        bounds_typed = any(name in self.changed_data for name in ("lower", "upper", "qualifier"))
-        bounds_empty = not any(
-            data.get(n) not in (None, "") for n in ("lower", "upper", "qualifier")
-        )
+        bounds_typed = any(name in self.changed_data for name in FIGURE_FIELDS)
+        bounds_empty = not any(data.get(n) not in (None, "") for n in FIGURE_FIELDS)
         if bounds_empty or ("figure_text" in self.changed_data and not bounds_typed):
             figure = parse_figure(text)
-            data["lower"], data["upper"], data["qualifier"] = (
+            data["lower"], data["upper"], data["qualifier"], data["best"] = (
                 figure.lower,
                 figure.upper,
                 figure.qualifier,
+                figure.best,
             )
             if not figure.ok:
                 self.figure_warning = (
@@ -111,6 +112,8 @@ class ClaimForm(ReasonForm):
                 )
         elif not data.get("qualifier"):
             self.add_error("qualifier", "Choose a qualifier for the bounds you typed.")
+        elif "best" not in self.changed_data:
+            data["best"] = best_within(data.get("best"), data.get("lower"), data.get("upper"))
         if data.get("qualifier") == UNREADABLE and (
             data.get("lower") is not None or data.get("upper") is not None
         ):
@@ -121,7 +124,7 @@ class ClaimForm(ReasonForm):
 
     def _post_clean(self):
         # Copy the parsed bounds onto the instance before model validation runs.
-        for name in ("lower", "upper", "qualifier"):
+        for name in FIGURE_FIELDS:
             if name in self.cleaned_data:
                 setattr(self.instance, name, self.cleaned_data[name])
         super()._post_clean()
@@ -170,7 +173,7 @@ class ClaimAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
         (
             "Figure",
             {
-                "fields": ["figure_text", ("lower", "upper", "qualifier")],
+                "fields": ["figure_text", ("lower", "best", "upper", "qualifier")],
                 "description": "Type the figure as written; leave the bounds empty and they are "
                 "read from the words when you save. Correct them if they were misread.",
             },

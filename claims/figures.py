@@ -1,6 +1,9 @@
-"""Read the words of a figure into bounds and a qualifier.
+"""Read the words of a figure into bounds, a best value and a qualifier.
 
 "more than 700" -> lower 701, upper open, qualifier more_than. Bounds are inclusive integers.
+"about 70,000" -> best 70,000, bounds 63,000-77,000 (``ABOUT_PERCENT``): an approximate figure
+is a central estimate, not a floor. "6,500 (5,900-7,100)" and "6,500, low 5,900, high 7,100"
+-> best 6,500 within those bounds. An exact figure is its own best.
 When the words cannot be read, ``parse_figure`` says so plainly and returns no bounds: the
 words are still stored by the caller, and an editor can type the bounds by hand.
 """
@@ -21,13 +24,19 @@ RANGE = "range"
 UNREADABLE = "unreadable"
 
 
+# "about N" allows N minus or plus this percentage of it, rounded outwards, and at least 1 either
+# way: "about 70,000" is 63,000-77,000, "around 26" is 23-29, "approximately a dozen" 10-14.
+ABOUT_PERCENT = 10
+
+
 @dataclass(frozen=True)
-class Figure:
+class ParsedFigure:
     lower: int | None
     upper: int | None
     qualifier: str
     error: str = ""
     currency: str = ""
+    best: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -109,17 +118,63 @@ def _read_number(text: str) -> int | None:
     return _read_words(text)
 
 
-def parse_figure(text: str) -> Figure:
-    """Turn "more than 700", "300 to 400", "US$1.2 billion", "about forty"… into bounds."""
+def best_within(best: int | None, lower: int | None, upper: int | None) -> int | None:
+    """``best`` if the bounds allow it, else None: bounds typed by hand drop a best they leave out."""
+    if best is None or (lower is not None and best < lower) or (upper is not None and best > upper):
+        return None
+    return best
+
+
+def about_margin(value: int) -> int:
+    """How far "about ``value``" reaches either way (``ABOUT_PERCENT``, rounded up, at least 1)."""
+    return max(1, -(-value * ABOUT_PERCENT // 100))
+
+
+_NUM = r"\d[\d,. \u00a0\u202f\u2009]*\d|\d"
+_DASH = r"(?:to|-|–|—)"
+# "6,500 (5,900–7,100)", "6,500 [5,900 to 7,100]", "6,500 (range 5,900-7,100)"
+_BEST_RANGE = re.compile(
+    rf"^(?:best\s*:?\s*)?(?P<b>{_NUM})\s*[(\[]\s*(?:range\s*:?\s*)?(?P<l>{_NUM})\s*"
+    rf"(?:{_DASH}|,)\s*(?P<h>{_NUM})\s*[)\]]$"
+)
+# "6,500, low 5,900, high 7,100", "best 6,500 (low 5,900, high 7,100)"
+_BEST_LOW_HIGH = re.compile(
+    rf"^(?:best\s*(?:estimate)?\s*:?\s*)?(?P<b>{_NUM})\s*[,;]?\s*\(?\s*low\s*:?\s*"
+    rf"(?P<l>{_NUM})\s*[,;]?\s*high\s*:?\s*(?P<h>{_NUM})\s*\)?$"
+)
+
+
+def _best_and_bounds(words: str, currency: str) -> ParsedFigure | None:
+    """A best value given with its bounds, or None when the words are not of that form."""
+    match = _BEST_RANGE.match(words) or _BEST_LOW_HIGH.match(words)
+    if not match:
+        return None
+    best, low, high = (_read_number(match[k].strip()) for k in ("b", "l", "h"))
+    if best is None or low is None or high is None:
+        return None
+    if max(best, low, high) > MAX_VALUE:
+        return ParsedFigure(None, None, UNREADABLE, "The figure is too large to store.")
+    if not low <= best <= high:
+        return ParsedFigure(
+            None, None, UNREADABLE,
+            f"The best value {best:,} is not within its range {low:,}–{high:,}.",
+        )  # fmt: skip
+    return ParsedFigure(low, high, RANGE, currency=currency, best=best)
+
+
+def parse_figure(text: str) -> ParsedFigure:
+    """Turn "more than 700", "300 to 400", "US$1.2 billion", "about forty"… into bounds and a best."""
     if text is None:
         text = ""
     if "\x00" in text:
-        return Figure(None, None, UNREADABLE, "The figure contains a NUL character.")
+        return ParsedFigure(None, None, UNREADABLE, "The figure contains a NUL character.")
     if len(text) > MAX_TEXT:
-        return Figure(None, None, UNREADABLE, f"The figure is longer than {MAX_TEXT} characters.")
+        return ParsedFigure(
+            None, None, UNREADABLE, f"The figure is longer than {MAX_TEXT} characters."
+        )
     words = " ".join(text.lower().split())
     if not words:
-        return Figure(None, None, UNREADABLE, "The figure is empty.")
+        return ParsedFigure(None, None, UNREADABLE, "The figure is empty.")
 
     qualifier = EXACT
     strict = False
@@ -137,6 +192,9 @@ def parse_figure(text: str) -> Figure:
         words = _CURRENCY.sub("", words)
     words = re.sub(r"\s*(?:us dollars|dollars|usd)$", "", words).strip()
 
+    estimate = _best_and_bounds(words, currency)
+    if estimate is not None:
+        return estimate
     value = _read_number(words)
     if value is None:
         range_match = _RANGE.match(words)
@@ -145,30 +203,34 @@ def parse_figure(text: str) -> Figure:
             high = _read_number(_CURRENCY.sub("", range_match["b"]))
             if low is not None and high is not None:
                 if low > high:
-                    return Figure(
+                    return ParsedFigure(
                         None, None, UNREADABLE,
                         f"The range runs backwards: {low:,} is above {high:,}.",
                     )  # fmt: skip
                 if high > MAX_VALUE:
-                    return Figure(None, None, UNREADABLE, "The figure is too large to store.")
+                    return ParsedFigure(None, None, UNREADABLE, "The figure is too large to store.")
                 # "up to 300 to 400" is still the range 300-400.
-                return Figure(low, high, RANGE, currency=currency)
-        return Figure(None, None, UNREADABLE, f"Could not read a number in “{text.strip()[:60]}”.")
+                return ParsedFigure(low, high, RANGE, currency=currency)
+        return ParsedFigure(
+            None, None, UNREADABLE, f"Could not read a number in “{text.strip()[:60]}”."
+        )
     if value > MAX_VALUE or (qualifier == MORE_THAN and value == MAX_VALUE):
-        return Figure(None, None, UNREADABLE, "The figure is too large to store.")
+        return ParsedFigure(None, None, UNREADABLE, "The figure is too large to store.")
 
     if qualifier == MORE_THAN:
-        return Figure(value + 1, None, MORE_THAN, currency=currency)
+        return ParsedFigure(value + 1, None, MORE_THAN, currency=currency)
     if qualifier == AT_LEAST:
-        return Figure(value, None, AT_LEAST, currency=currency)
+        return ParsedFigure(value, None, AT_LEAST, currency=currency)
     if qualifier == AT_MOST:
         upper = value - 1 if strict else value
         if upper < 0:
-            return Figure(None, None, UNREADABLE, "“Fewer than zero” is not a figure.")
-        return Figure(None, upper, AT_MOST, currency=currency)
-    if qualifier == ABOUT:
-        return Figure(value, value, ABOUT, currency=currency)
-    if words.startswith("a dozen") or words == "dozen":
+            return ParsedFigure(None, None, UNREADABLE, "“Fewer than zero” is not a figure.")
+        return ParsedFigure(None, upper, AT_MOST, currency=currency)
+    if qualifier == ABOUT or words.startswith("a dozen") or words == "dozen":
         # "a dozen" is itself approximate.
-        return Figure(value, value, ABOUT, currency=currency)
-    return Figure(value, value, EXACT, currency=currency)
+        margin = about_margin(value)
+        if value + margin > MAX_VALUE:
+            return ParsedFigure(None, None, UNREADABLE, "The figure is too large to store.")
+        low, high = max(0, value - margin), value + margin
+        return ParsedFigure(low, high, ABOUT, currency=currency, best=value)
+    return ParsedFigure(value, value, EXACT, currency=currency, best=value)

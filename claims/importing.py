@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from casualties.models import CasualtyRecord
 from claims import reconciliation as recon
-from claims.figures import MAX_VALUE, UNREADABLE, parse_figure
+from claims.figures import MAX_VALUE, UNREADABLE, best_within, parse_figure
 from claims.models import Claim, ClaimSource, Relation, Source, derive_relation, new_external_id
 from claims.resources import (
     CLAIM_COLUMNS,
@@ -309,14 +309,16 @@ def _check_claim(values: dict, file_values: dict, lookups: _Lookups, err: Callab
     if not values["figure_text"].strip():
         err("figure_text", "give the figure as written")
         return
-    bounds_given = file_values.get("lower") is not None or file_values.get("upper") is not None
+    bounds_given = any(file_values.get(n) is not None for n in ("lower", "upper", "best"))
     qualifier = file_values.get("qualifier_raw", "")
     if bounds_given:
         if not qualifier or qualifier == UNREADABLE:
             err("qualifier", "you gave bounds: say what they mean (exact, at_least, …)")
+        if "best" not in file_values:
+            values["best"] = best_within(values.get("best"), values["lower"], values["upper"])
     elif qualifier == UNREADABLE:
-        values["lower"] = values["upper"] = None
-    elif "figure_text" in file_values or "lower" in file_values or "upper" in file_values:
+        values["lower"] = values["upper"] = values["best"] = None
+    elif file_values.keys() & {"figure_text", "lower", "upper", "best"}:
         figure = parse_figure(values["figure_text"])
         if not figure.ok:
             err(
@@ -325,14 +327,19 @@ def _check_claim(values: dict, file_values: dict, lookups: _Lookups, err: Callab
                 "to keep only the words",
             )
             return
-        values["lower"], values["upper"], values["qualifier"] = (
+        values["lower"], values["upper"], values["qualifier"], values["best"] = (
             figure.lower,
             figure.upper,
             figure.qualifier,
+            figure.best,
         )
-    lower, upper = values["lower"], values["upper"]
+    lower, upper, best = values["lower"], values["upper"], values.get("best")
     if lower is not None and upper is not None and lower > upper:
         err("lower", f"the lower bound {lower:,} is above the upper bound {upper:,}")
+    elif best is not None and (
+        (lower is not None and best < lower) or (upper is not None and best > upper)
+    ):
+        err("best", f"the best value {best:,} is not within the bounds")
     if values["qualifier"] != UNREADABLE and lower is None and upper is None:
         err("qualifier", "a figure needs at least one bound unless qualifier is “unreadable”")
     if values["scope"] == Claim.Scope.PERIOD:
@@ -575,7 +582,12 @@ class _Job:
                 else:
                     err("external_id", "is required")
             for col in spec.columns:
-                if col.required and col.kind == "fk" and values.get(f"{col.attr}_id") is None:
+                if (
+                    col.required
+                    and not col.blank
+                    and col.kind == "fk"
+                    and values.get(f"{col.attr}_id") is None
+                ):
                     err(col.name, "is required")
             if spec.kind == "claims" and len(result.errors) == errors_before:
                 _check_claim(values, file_values, self.lookups, err)

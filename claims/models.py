@@ -20,17 +20,23 @@ class Relation(models.TextChoices):
     SELF = "self", "self-report"
     ADVERSARY = "adversary", "adversary claim"
     INDEPENDENT = "independent", "independent"
+    PARTISAN = "partisan", "a belligerent's figure for the whole war"
 
 
 def derive_relation(claimant_party, subject):
-    """The relation of a claimant's party (None for independents) to a subject party.
+    """The relation of a claimant's party (None for independents) to a subject party (None:
+    the whole war, all parties).
 
     Same party or same side: a self-report. Both on sides, and different ones: an adversary
-    claim. Anything else (no party, or a party on no side): independent.
+    claim. Anything else (no party, or a party on no side): independent. A claimant on a side
+    speaking for the whole war (its own losses and the enemy's together): partisan, which
+    counts like an adversary claim (shown, not counted unless accepted).
     Mirrors ``ClaimQuerySet.with_relation`` which does the same in SQL.
     """
     if claimant_party is None:
         return Relation.INDEPENDENT
+    if subject is None:
+        return Relation.PARTISAN if claimant_party.side_id is not None else Relation.INDEPENDENT
     if claimant_party.pk == subject.pk:
         return Relation.SELF
     if claimant_party.side_id is not None and subject.side_id is not None:
@@ -136,6 +142,9 @@ class Source(models.Model):
         return (self.slug,)
 
 
+WHOLE_WAR = "the whole war (all parties)"
+
+
 def new_external_id():
     return f"c-{secrets.token_hex(5)}"
 
@@ -166,6 +175,12 @@ class ClaimQuerySet(models.QuerySet):
         return self.annotate(
             relation_sql=Case(
                 When(claimant__party__isnull=True, then=Value(Relation.INDEPENDENT)),
+                When(
+                    subject__isnull=True,
+                    claimant__party__side__isnull=False,
+                    then=Value(Relation.PARTISAN),
+                ),
+                When(subject__isnull=True, then=Value(Relation.INDEPENDENT)),
                 When(claimant__party_id=F("subject_id"), then=Value(Relation.SELF)),
                 When(
                     claimant__party__side__isnull=False,
@@ -235,8 +250,11 @@ class Claim(models.Model):
     subject = models.ForeignKey(
         Party,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="claims_about",
-        help_text="The party whose losses are counted.",
+        help_text="The party whose losses are counted. Empty: the whole war, all parties "
+        "together (e.g. a research programme's estimate of all battle-related deaths).",
     )
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="claims")
     figure_text = models.CharField(
@@ -250,6 +268,13 @@ class Claim(models.Model):
     )
     upper = models.PositiveBigIntegerField(
         null=True, blank=True, help_text="Largest value the words allow; empty if open."
+    )
+    best = models.PositiveBigIntegerField(
+        "best value",
+        null=True,
+        blank=True,
+        help_text="The source's central estimate, where it gives one: “about 70,000” → 70,000; "
+        "“6,500 (5,900–7,100)” → 6,500. An exact figure is its own best. Filled in from the words.",
     )
     qualifier = models.CharField(max_length=20, choices=Qualifier.choices)
     scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.CUMULATIVE)
@@ -324,6 +349,15 @@ class Claim(models.Model):
                 violation_error_message="The lower bound cannot be above the upper bound.",
             ),
             models.CheckConstraint(
+                condition=Q(best__isnull=True)
+                | (
+                    (Q(lower__isnull=True) | Q(lower__lte=F("best")))
+                    & (Q(upper__isnull=True) | Q(upper__gte=F("best")))
+                ),
+                name="claims_claim_best_within_bounds",
+                violation_error_message="The best value must lie within the bounds.",
+            ),
+            models.CheckConstraint(
                 condition=Q(scope="cumulative", period_start__isnull=True, period_end__isnull=True)
                 | Q(
                     scope="period",
@@ -360,6 +394,11 @@ class Claim(models.Model):
 
     def get_absolute_url(self):
         return reverse("casualties:claim", args=[self.external_id])
+
+    @property
+    def subject_name(self) -> str:
+        """The subject as pages show it: its name, or the whole war."""
+        return self.subject.name if self.subject_id else WHOLE_WAR
 
     @property
     def relation(self):
@@ -432,6 +471,7 @@ class ContradictionFlag(models.Model):
         CHILD_ABOVE_PARENT = "child_above_parent", "a part above the whole"
         CUMULATIVE_FALLS = "cumulative_falls", "a cumulative figure fell over time"
         ADVERSARY_FAR_ABOVE = "adversary_far_above", "adversary claim far above the figure"
+        FLOOR_ABOVE_UPPER = "floor_above_upper", "the documented floor above an upper bound"
 
     class Status(models.TextChoices):
         OPEN = "open", "open"
@@ -445,7 +485,9 @@ class ContradictionFlag(models.Model):
         help_text="The kind, subject, category, event and claims; the same contradiction found "
         "again keeps its flag (and its resolution).",
     )
-    subject = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="flags")
+    subject = models.ForeignKey(
+        Party, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="flags")
     event = models.ForeignKey(
         Event, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"

@@ -7,12 +7,13 @@ This module is the one place the file formats are defined: the fast importer
 
 Claims (``CLAIM_COLUMNS``; the row id is ``external_id``)::
 
-    external_id, conflict, claimant, subject, category, figure_text, lower, upper, qualifier,
-    scope, as_of, period_start, period_end, stated_on, event, place, quote, status,
+    external_id, conflict, claimant, subject, category, figure_text, lower, best, upper,
+    qualifier, scope, as_of, period_start, period_end, stated_on, event, place, quote, status,
     assessment, assessment_note, accepted, acceptance_reason, note, sources, version
 
-    conflict/claimant/subject/category/event/place: slugs. figure_text: the figure as written.
-    lower/upper/qualifier: when lower and upper are both empty they are read from
+    conflict/claimant/subject/category/event/place: slugs; an empty subject is the whole war
+    (all parties). figure_text: the figure as written.
+    lower/best/upper/qualifier: when lower, best and upper are all empty they are read from
     figure_text (a figure the parser cannot read is a row error unless qualifier is
     ``unreadable``). sources: cited source slugs separated by ``;``, each optionally followed
     by its locator in brackets: ``mod-2020-10-21 (para 3); hrw-report``.
@@ -40,7 +41,7 @@ Reference tables (row id ``slug``)::
     places:     slug, name, kind, parent, is_contested, names
                 (names: ``language=name`` separated by ``;``, each optionally followed by
                 who uses it in brackets: ``hy=Ստեփանակերտ (Armenian usage); az=Xankəndi``)
-    categories: slug, name, parent, kind, unit, outcome, position
+    categories: slug, name, parent, kind, unit, outcome, position, adds_to
     claimants:  slug, name, kind, party, description
 
 Booleans are ``true``/``false``. Choice columns hold the stored value (``published``, not
@@ -78,7 +79,7 @@ class Col:
     ``name`` is the header; ``attr`` the model field; ``path`` the ORM path of the exported
     value (``claimant__slug``); ``kind`` one of text, int, date, bool, choice, fk, many.
     ``fk_model``/``key`` say what a slug column refers to. ``required``: the header must be
-    present (a new row needs a value too).
+    present (a new row needs a value too, unless ``blank``: an empty cell has a meaning).
     """
 
     name: str
@@ -87,24 +88,27 @@ class Col:
     fk_model: type[models.Model] | None = None
     key: str = "slug"
     required: bool = False
+    blank: bool = False
 
     @property
     def path(self) -> str:
         return f"{self.attr}__{self.key}" if self.kind == "fk" else self.attr
 
 
-def _fk(name, model, required=False, attr=None):
-    return Col(name, attr or name, "fk", model, required=required)
+def _fk(name, model, required=False, attr=None, blank=False):
+    return Col(name, attr or name, "fk", model, required=required, blank=blank)
 
 
 CLAIM_COLUMNS: tuple[Col, ...] = (
     Col("external_id", "external_id", required=True),
     _fk("conflict", Conflict, required=True),
     _fk("claimant", Claimant, required=True),
-    _fk("subject", Party, required=True),
+    # An empty subject: the whole war, all parties together.
+    _fk("subject", Party, required=True, blank=True),
     _fk("category", Category, required=True),
     Col("figure_text", "figure_text", required=True),
     Col("lower", "lower", "int"),
+    Col("best", "best", "int"),
     Col("upper", "upper", "int"),
     Col("qualifier", "qualifier", "choice"),
     Col("scope", "scope", "choice"),
@@ -203,6 +207,7 @@ CATEGORY_COLUMNS = (
     Col("unit", "unit", "choice"),
     Col("outcome", "outcome", "choice"),
     Col("position", "position", "int"),
+    _fk("adds_to", Category),
 )
 CLAIMANT_COLUMNS = (
     Col("slug", "slug", required=True),

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from casualties.history import change_context, save_with_history
-from claims.figures import parse_figure
+from claims.figures import best_within, parse_figure
 from claims.models import Claim, ClaimSource, Source
 
 
@@ -15,6 +15,7 @@ def fill_bounds_from_words(claim: Claim) -> str:
     """Read ``claim.figure_text`` into its bounds; return the parser's complaint, if any."""
     figure = parse_figure(claim.figure_text)
     claim.lower, claim.upper, claim.qualifier = figure.lower, figure.upper, figure.qualifier
+    claim.best = figure.best
     return figure.error
 
 
@@ -44,8 +45,10 @@ def claim_update(
         claim.version = expected_version
     for name, value in fields.items():
         setattr(claim, name, value)
-    if "figure_text" in fields and not {"lower", "upper", "qualifier"} & fields.keys():
+    if "figure_text" in fields and not {"lower", "upper", "qualifier", "best"} & fields.keys():
         fill_bounds_from_words(claim)
+    elif "best" not in fields:
+        claim.best = best_within(claim.best, claim.lower, claim.upper)
     return save_with_history(claim, user=user, reason=reason)
 
 

@@ -28,6 +28,7 @@ def form_data(claim, **overrides):
         "status": claim.status,
         "figure_text": claim.figure_text,
         "lower": "" if claim.lower is None else claim.lower,
+        "best": "" if claim.best is None else claim.best,
         "upper": "" if claim.upper is None else claim.upper,
         "qualifier": claim.qualifier,
         "scope": claim.scope,
@@ -72,7 +73,7 @@ def test_an_edit_leaves_one_history_row_with_user_and_reason(
 ):
     claim = make_claim()
     response = client_as_admin.post(
-        change_url(claim), form_data(claim, figure_text="up to 120", lower="", upper="",
+        change_url(claim), form_data(claim, figure_text="up to 120", lower="", best="", upper="",
                                      qualifier="", change_reason="Corrected from the report")
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -173,7 +174,7 @@ def test_history_diff_shows_choice_labels_and_empty_values(client_as_admin, make
     claim = make_claim(figure_text="100")
     client_as_admin.post(
         change_url(claim),
-        form_data(claim, figure_text="more than 700", lower="", upper="", qualifier="",
+        form_data(claim, figure_text="more than 700", lower="", best="", upper="", qualifier="",
                   change_reason="update"),
     )  # fmt: skip
     body = client_as_admin.get(

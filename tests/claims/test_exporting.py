@@ -149,7 +149,8 @@ class TestFormats:
         assert row == {
             "external_id": row["external_id"], "conflict": "test-war", "claimant": "alpha-mod",
             "subject": "alpha", "category": "military-killed", "figure_text": "more than 700",
-            "lower": 701, "upper": None, "qualifier": "more_than", "scope": "cumulative",
+            "lower": 701, "best": None, "upper": None, "qualifier": "more_than",
+            "scope": "cumulative",
             "as_of": "2020-10-01", "period_start": None, "period_end": None,
             "stated_on": "2020-10-01", "event": None, "place": None, "quote": "Ստեփանակերտ",
             "status": "published", "assessment": "not_assessed", "assessment_note": "",

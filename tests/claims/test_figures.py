@@ -10,14 +10,14 @@ ARTICLE_FORMS = [
     ("more than 700", 701, None, "more_than"),
     ("up to 100", None, 100, "at_most"),
     ("at least 185", 185, None, "at_least"),
-    ("around 26", 26, 26, "about"),
-    ("approximately 70,000", 70000, 70000, "about"),
+    ("around 26", 23, 29, "about"),
+    ("approximately 70,000", 63000, 77000, "about"),
     ("300 to 400", 300, 400, "range"),
     ("up to 300 to 400", 300, 400, "range"),
-    ("a dozen", 12, 12, "about"),
-    ("approximately a dozen", 12, 12, "about"),
+    ("a dozen", 10, 14, "about"),
+    ("approximately a dozen", 10, 14, "about"),
     ("two", 2, 2, "exact"),
-    ("about forty", 40, 40, "about"),
+    ("about forty", 36, 44, "about"),
     ("US$1.2 billion", 1_200_000_000, 1_200_000_000, "exact"),
     ("7000", 7000, 7000, "exact"),
     ("eight", 8, 8, "exact"),
@@ -34,6 +34,36 @@ def test_it_reads_every_article_form(text, lower, upper, qualifier):
         qualifier,
         "",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "lower", "best", "upper", "qualifier"),
+    [
+        ("approximately 70,000", 63000, 70000, 77000, "about"),
+        ("approximately a dozen", 10, 12, 14, "about"),
+        ("3,825", 3825, 3825, 3825, "exact"),
+        ("more than 700", 701, None, None, "more_than"),
+        ("300 to 400", 300, None, 400, "range"),
+        # A research programme's estimate: best, with its low and high.
+        ("6,500 (5,900–7,100)", 5900, 6500, 7100, "range"),
+        ("6,500 (5,900 to 7,100)", 5900, 6500, 7100, "range"),
+        ("6,500, low 5,900, high 7,100", 5900, 6500, 7100, "range"),
+        ("best 6500 (low 5900, high 7100)", 5900, 6500, 7100, "range"),
+        ("6500 [5900, 7100]", 5900, 6500, 7100, "range"),
+    ],
+)
+def test_it_reads_a_best_value(text, lower, best, upper, qualifier):
+    figure = parse_figure(text)
+    assert (figure.lower, figure.best, figure.upper, figure.qualifier, figure.error) == (
+        lower, best, upper, qualifier, "",
+    )  # fmt: skip
+
+
+def test_a_best_outside_its_range_is_refused():
+    figure = parse_figure("5 (6-7)")
+    assert (figure.qualifier, figure.error) == (
+        "unreadable", "The best value 5 is not within its range 6–7.",
+    )  # fmt: skip
 
 
 def test_it_marks_dollars():

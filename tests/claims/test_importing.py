@@ -91,7 +91,7 @@ def test_changed_rows_get_a_change_history_row(world, admin_user):
     )
     assert (result.new, result.changed, result.unchanged) == (0, 1, 1)
     one = Claim.objects.get(external_id="c-one")
-    assert (one.lower, one.upper, one.qualifier) == (800, 800, "about")
+    assert (one.lower, one.best, one.upper, one.qualifier) == (720, 800, 880, "about")
     latest = one.history.first()
     assert (latest.history_type, latest.history_user, latest.figure_text) == (
         "~",

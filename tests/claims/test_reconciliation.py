@@ -285,7 +285,7 @@ class TestAsOfAndCaching:
         claim = make_claim(figure_text="100")
         first = reconcile(world.conflict.pk)
         # A write that bypasses history is not seen: the cached figure is served.
-        Claim.objects.filter(pk=claim.pk).update(lower=999, upper=999)
+        Claim.objects.filter(pk=claim.pk).update(lower=999, best=999, upper=999)
         assert reconcile(world.conflict.pk).categories[world.killed.pk].figure(
             world.alpha.pk
         ).lower == (first.categories[world.killed.pk].figure(world.alpha.pk).lower)

@@ -41,7 +41,7 @@ def publish_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casualties', '0004_record_counted_in'),
+        ('casualties', '0005_category_adds_to'),
         ('claims', '0005_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
