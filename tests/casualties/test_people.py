@@ -350,3 +350,46 @@ def test_a_crawl_of_every_public_page_and_download_finds_nothing_sensitive_or_un
     assert found_public
     assert "/people/public-planted/" in seen
     assert crawled > 20
+
+
+# --- the admin form --------------------------------------------------------------------------
+
+
+def _form_data(world, **overrides):
+    return {
+        "conflict": world.conflict.pk, "external_id": "form-1", "name": "Գոռ Սարգսյան",
+        "role": "serviceman", "party": world.alpha.pk, "outcome": "killed",
+        "date": "2021-02-01", "sex": "unknown", "age_band": "unknown", "ihl_status": "unknown",
+        "date_precision": "day", "place_precision": "unknown", "corroboration": "undetermined",
+        "change_reason": "From the list", **overrides,
+    }  # fmt: skip
+
+
+def test_the_admin_form_refuses_a_date_outside_the_war(client, world, editor):
+    client.force_login(editor)
+    response = client.post(reverse("admin:casualties_casualtyrecord_add"), _form_data(world))
+    assert response.status_code == 200
+    assert "is after the war “Test war” (27 September 2020 – 10 November 2020) ended" in (
+        response.content.decode()
+    )
+    assert not CasualtyRecord.objects.exists()
+
+
+def test_the_admin_form_saves_a_draft_with_its_latin_form_and_reason(client, world, editor):
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:casualties_casualtyrecord_add"), _form_data(world, date="2020-10-03")
+    )
+    assert response.status_code == 302
+    record = CasualtyRecord.objects.get()
+    assert (record.status, record.name_latin) == ("draft", "Gor Sargsyan")
+    assert history_reasons(record) == ["From the list"]
+
+
+def test_editors_change_drafts_only(client, make_record, editor):
+    published = make_record(external_id="pub")
+    draft = make_record(external_id="dr", status="draft")
+    client.force_login(editor)
+    change = "admin:casualties_casualtyrecord_change"
+    assert client.get(reverse(change, args=[draft.pk])).context["has_change_permission"]
+    assert not client.get(reverse(change, args=[published.pk])).context["has_change_permission"]
