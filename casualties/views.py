@@ -17,7 +17,7 @@ from functools import wraps
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +27,8 @@ from django.views.decorators.http import require_safe
 from casualties import charts
 from casualties.models import CasualtyRecord, Category, Conflict, Event, Party, Place
 from claims import reconciliation as recon
-from claims.models import Claim, Claimant, ClaimSource, Relation
+from claims.figures import ABOUT_PERCENT
+from claims.models import WHOLE_WAR, Claim, Claimant, ClaimSource, Relation
 from claims.tabular import escape_formula
 
 CLAIMS_PER_PAGE = 50
@@ -196,7 +197,7 @@ def csv_response(filename: str, header: list[str], rows):
 
 CLAIM_CSV_HEADER = [
     "external_id", "claimant", "relation", "subject", "category", "figure_as_written", "lower",
-    "upper", "qualifier", "scope", "as_of", "period_start", "period_end", "stated_on", "event",
+    "best", "upper", "qualifier", "scope", "as_of", "period_start", "period_end", "stated_on", "event",
     "place", "assessment", "accepted", "sources",
 ]  # fmt: skip
 
@@ -206,8 +207,8 @@ def claim_csv_rows(queryset):
     for claim in queryset.iterator(chunk_size=2000):
         yield [
             claim.external_id, claim.claimant.name, Relation(claim.relation_sql).label,
-            claim.subject.name, claim.category.name, claim.figure_text, claim.lower,
-            claim.upper, claim.qualifier, claim.scope, claim.as_of, claim.period_start,
+            claim.subject_name, claim.category.name, claim.figure_text, claim.lower,
+            claim.best, claim.upper, claim.qualifier, claim.scope, claim.as_of, claim.period_start,
             claim.period_end, claim.stated_on, claim.event.name if claim.event else "",
             claim.place.name if claim.place else "", claim.assessment, claim.accepted,
             " | ".join(c.source.url or c.source.title for c in claim.citations.all()),
@@ -272,80 +273,146 @@ def conflict_overview(request, slug, fmt=None):
     return _overview(request, get_object_or_404(Conflict, slug=slug), fmt=fmt)
 
 
+def _lines(result, side_id):
+    """The party lines of one side (None: parties on no side): each top-level party, then
+    the parties directly inside it (fighters recruited for a side are their own line)."""
+    roots = sorted(
+        (p for p in result.parties.values() if p.parent_id is None and p.side_id == side_id),
+        key=lambda p: p.name,
+    )
+    lines = []
+    for root in roots:
+        lines.append((root, 0))
+        kids = [p for p in result.parties.values() if p.parent_id == root.id]
+        lines += [(kid, 1) for kid in sorted(kids, key=lambda p: p.name)]
+    return lines
+
+
+def _says_something(fig) -> bool:
+    return fig is not None and (
+        fig.has_figure or fig.official or fig.independent or fig.record_count
+    )
+
+
+def _side_tables(result, side_id, as_of):
+    """Per kind of loss, a row for each party line with something to show; kinds of loss with
+    only the other side's claims are listed apart (for every side alike)."""
+    lines = _lines(result, side_id)
+    if not lines:
+        return [], []
+    rows, disputed_only = [], []
+    for cr in _categories(result):
+        cells = [
+            {**figure_cell(result, party, cr, as_of=as_of), "depth": depth}
+            for party, depth in lines
+            if _says_something(cr.figure(party.id))
+        ]
+        if cells:
+            rows.append({"category": cr.category, "cells": cells})
+            continue
+        disputed = sum(cr.subtree_disputed.get(p.id, 0) for p, depth in lines if depth == 0)
+        if disputed:
+            claims = [f.adversary for p, _ in lines if (f := cr.figure(p.id)) and f.adversary]
+            highest = max(claims, key=lambda r: (r.lower or r.upper or 0, r.id), default=None)
+            disputed_only.append(
+                {"category": cr.category, "disputed": disputed, "highest": highest}
+            )
+    return rows, disputed_only
+
+
+def _whole_war_rows(result, conflict, as_of):
+    """Per kind of loss: the parties' floors added (each named person once) and the claims
+    about the whole war (independent estimates; the sides' own whole-war figures, disputed)."""
+    roots = sorted(
+        (p for p in result.parties.values() if p.parent_id is None), key=lambda p: p.name
+    )
+    rows = []
+    for cr in _categories(result):
+        fig = cr.figure(None)
+        if fig is None or not (fig.has_figure or fig.independent or fig.adversary):
+            continue
+        parts = []
+        for root in roots:
+            part = cr.figure(root.id)
+            if part is None or part.lower is None:
+                continue
+            counted_elsewhere = part.lower - part.total_share
+            parts.append({"party": root, "share": part.total_share, "elsewhere": counted_elsewhere})
+        url = reverse("casualties:war_figure", args=[conflict.slug, cr.category.slug])
+        rows.append(
+            {
+                "category": cr.category,
+                "figure": fig,
+                "parts": parts,
+                "total": sum(p["share"] for p in parts) if parts else None,
+                "url": url + (f"?as_of={as_of.isoformat()}" if as_of else ""),
+            }
+        )
+    return rows
+
+
 def _overview(request, conflict, *, fmt):
     """Queries on a warm cache: the conflict, the cache version, the sides."""
-    result = recon.reconcile(conflict.pk, version=data_version(request))
-    sides = list(conflict.sides.all())
-    side_groups = []
-    for side in [*sides, None]:
-        roots = sorted(
-            (
-                p
-                for p in result.parties.values()
-                if p.parent_id is None and p.side_id == (side.id if side else None)
-            ),
-            key=lambda p: p.name,
-        )
-        tables = []
-        for root in roots:
-            cells = [
-                figure_cell(result, root, cr)
-                for cr in _categories(result)
-                if (f := cr.figure(root.id)) is not None and (f.has_figure or f.disputed)
-            ]
-            if cells:
-                tables.append(
-                    {
-                        "party": root,
-                        "cells": [c for c in cells if c["figure"].has_figure],
-                        # Kinds of loss with adversary claims only: folded away below.
-                        "disputed_only": [c for c in cells if not c["figure"].has_figure],
-                    }
-                )
-        if tables:
-            side_groups.append({"side": side, "tables": tables})
-    totals = [
-        {
-            "category": cat,
-            "total": total,
-            "parts": [(result.parties[f.subject_id].name, f.lower) for f in parts],
-        }
-        for cat, total, parts in result.totals()
-    ]
+    as_of, as_of_message = parse_as_of(request)
+    result = recon.reconcile(conflict.pk, as_of=as_of, version=data_version(request))
+    sides = []
+    for side in [*conflict.sides.all(), None]:
+        rows, disputed_only = _side_tables(result, side.id if side else None, as_of)
+        if rows or disputed_only:
+            sides.append({"side": side, "rows": rows, "disputed_only": disputed_only})
+    whole_war = _whole_war_rows(result, conflict, as_of)
     if fmt == "csv":
-        rows = [
-            [
-                cell["party"].name,
-                cell["category"].name,
-                cell["figure"].lower,
-                cell["figure"].upper,
-                cell["disputed"],
-                cell["figure"].rule,
-            ]
-            for group in side_groups
-            for table in group["tables"]
-            for cell in table["cells"] + table["disputed_only"]
-        ]
-        rows += [
-            ["all parties", t["category"].name, t["total"], "", "", "sum of floors"] for t in totals
-        ]
         return csv_response(
             f"{conflict.slug}-overview.csv",
-            ["party", "category", "lower", "upper", "disputed_claims", "why"],
-            rows,
+            OVERVIEW_CSV_HEADER,
+            _overview_csv_rows(sides, whole_war),
         )
-    flags = sum(cr.contradiction_count for cr in result.categories.values())
     return render(
         request,
         "casualties/overview.html",
         {
             "conflict": conflict,
-            "side_groups": side_groups,
-            "totals": totals,
-            "flag_count": flags,
-            "csv_url": reverse("casualties:conflict_csv", args=[conflict.slug]),
+            "sides": sides,
+            "whole_war": whole_war,
+            "as_of": as_of,
+            "as_of_message": as_of_message,
+            "base_url": reverse("casualties:conflict", args=[conflict.slug]),
+            "csv_url": reverse("casualties:conflict_csv", args=[conflict.slug])
+            + (f"?as_of={as_of.isoformat()}" if as_of else ""),
         },
     )
+
+
+OVERVIEW_CSV_HEADER = [
+    "side", "party", "category", "lower", "best", "upper", "own_figure", "own_claimant",
+    "other_side_claim", "other_side_claimant", "independent", "named_records", "disputed_claims",
+    "why",
+]  # fmt: skip
+
+
+def _overview_csv_rows(sides, whole_war):
+    def words(ref):
+        return ("", "") if ref is None else (ref.figure_text, ref.claimant_name)
+
+    for group in sides:
+        side = group["side"].name if group["side"] else "no side"
+        for row in group["rows"]:
+            for cell in row["cells"]:
+                fig = cell["figure"]
+                yield [
+                    side, cell["party"].name, row["category"].name, fig.lower, fig.best,
+                    fig.upper, *words(fig.official), *words(fig.adversary),
+                    " | ".join(f"{r.figure_text} ({r.claimant_name})" for r in fig.independent),
+                    fig.record_count, cell["disputed"], fig.rule,
+                ]  # fmt: skip
+    for row in whole_war:
+        fig = row["figure"]
+        yield [
+            "all parties", "the whole war", row["category"].name, fig.lower, fig.best, fig.upper,
+            "", "", *words(fig.adversary),
+            " | ".join(f"{r.figure_text} ({r.claimant_name})" for r in fig.independent),
+            "", "", fig.rule,
+        ]  # fmt: skip
 
 
 @require_safe
@@ -358,11 +425,23 @@ def figure(request, party, category, fmt=None):
     """
     subject = get_object_or_404(Party.objects.select_related("conflict"), slug=party)
     category = get_object_or_404(Category, slug=category)
+    return _figure(request, subject.conflict, subject, category, fmt)
+
+
+@require_safe
+@cached_page
+def war_figure(request, slug, category, fmt=None):
+    """The whole war × category: the parties' floors added, and the estimates for all parties
+    together. Queries as ``figure``, the conflict instead of the party."""
+    conflict = get_object_or_404(Conflict, slug=slug)
+    category = get_object_or_404(Category, slug=category)
+    return _figure(request, conflict, None, category, fmt)
+
+
+def _figure(request, conflict, subject, category, fmt):
     as_of, as_of_message = parse_as_of(request)
     version = data_version(request)
-    result = recon.reconcile(
-        subject.conflict_id, as_of=as_of, category_slug=category.slug, version=version
-    )
+    result = recon.reconcile(conflict.pk, as_of=as_of, category_slug=category.slug, version=version)
     category_result = result.categories.get(category.pk) or recon.CategoryResult(
         recon.CategoryRow(
             category.pk,
@@ -373,19 +452,28 @@ def figure(request, party, category, fmt=None):
             category.kind,
         )  # fmt: skip
     )
-    fig = category_result.figure(subject.pk)
-    claims = published_claims().filter(subject=subject, category=category)
+    subject_id = subject.pk if subject else None
+    fig = category_result.figure(subject_id)
+    claims = published_claims().filter(category=category)
+    if subject is None:
+        claims = claims.filter(conflict=conflict, subject__isnull=True)
+        base_url = reverse("casualties:war_figure", args=[conflict.slug, category.slug])
+        csv_url = reverse("casualties:war_figure_csv", args=[conflict.slug, category.slug])
+        name, slug = WHOLE_WAR.capitalize(), f"{conflict.slug}-all-parties"
+    else:
+        claims = claims.filter(subject=subject)
+        base_url = reverse("casualties:figure", args=[subject.slug, category.slug])
+        csv_url = reverse("casualties:figure_csv", args=[subject.slug, category.slug])
+        name, slug = subject.name, subject.slug
     if as_of:
         claims = claims.known_on(as_of)
     if fmt == "csv":
-        return csv_response(
-            f"{subject.slug}-{category.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims)
-        )
+        return csv_response(f"{slug}-{category.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims))
     # The reconciliation counted the same claims (published, this subject and category, known
     # by as_of), so the figure's claim count is the table's length: no COUNT query.
     page = paginate(request, claims, count=fig.claim_count if fig else 0)
     detail = recon.subject_detail(
-        subject.conflict_id, category.pk, subject.pk, as_of=as_of,
+        conflict.pk, category.pk, subject_id, as_of=as_of,
         category_slug=category.slug, version=version,
     )  # fmt: skip
     rows = claim_rows(page, detail.roles)
@@ -395,21 +483,29 @@ def figure(request, party, category, fmt=None):
     deciding = []
     if fig is not None and fig.basis != "rollup" and fig.deciding:
         deciding = list(Claim.objects.filter(pk__in=fig.deciding[:20]).select_related("claimant"))
-    breakdown = [
-        (p, depth, category_result.figure(p.id))
-        for p, depth in _tree(result.parties, subject.pk)[1:]
-    ]
-    parent = result.parties.get(subject.parent_id) if subject.parent_id else None
-    contradictions = detail.contradictions
-    base_url = reverse("casualties:figure", args=[subject.slug, category.slug])
+    if subject is None:
+        tree = [
+            (p, depth)
+            for root in sorted(
+                (p for p in result.parties.values() if p.parent_id is None), key=lambda p: p.name
+            )
+            for p, depth in _tree(result.parties, root.id)
+        ]
+        parent = None
+    else:
+        tree = _tree(result.parties, subject.pk)[1:]
+        parent = result.parties.get(subject.parent_id) if subject.parent_id else None
+    breakdown = [(p, depth, category_result.figure(p.id)) for p, depth in tree]
     return render(
         request,
         "casualties/figure.html",
         {
+            "conflict": conflict,
             "subject": subject,
+            "subject_name": name,
             "category": category,
             "figure": fig,
-            "derived_totals": category_result.derived_totals.get((subject.pk, None), []),
+            "derived_totals": category_result.derived_totals.get((subject_id, None), []),
             "rows": rows,
             "page": page,
             "deciding": deciding,
@@ -418,12 +514,10 @@ def figure(request, party, category, fmt=None):
             "series": series,
             "breakdown": [b for b in breakdown if b[2] is not None],
             "parent": parent,
-            "contradictions": contradictions,
             "as_of": as_of,
             "as_of_message": as_of_message,
             "base_url": base_url,
-            "csv_url": reverse("casualties:figure_csv", args=[subject.slug, category.slug])
-            + (f"?as_of={as_of.isoformat()}" if as_of else ""),
+            "csv_url": csv_url + (f"?as_of={as_of.isoformat()}" if as_of else ""),
         },
     )
 
@@ -580,14 +674,27 @@ def claimant(request, slug, fmt=None):
         return csv_response(f"{who.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims))
     page = paginate(request, claims)
     version = data_version(request)
-    highest = (
+    adversary = (
         Claim.objects.published()
         .filter(claimant=who, scope=Claim.Scope.CUMULATIVE, event__isnull=True)
         .with_relation()
         .filter(relation_sql=Relation.ADVERSARY)
-        .order_by()
+    )
+    # The words of its highest claim ("more than 700", not 701), read in the same query.
+    words = (
+        adversary.filter(
+            conflict_id=OuterRef("conflict_id"),
+            subject_id=OuterRef("subject_id"),
+            category_id=OuterRef("category_id"),
+        )
+        .annotate(value=Coalesce("lower", "upper"))
+        .order_by(F("value").desc(nulls_last=True), "-id")
+        .values("figure_text")[:1]
+    )
+    highest = (
+        adversary.order_by()
         .values("conflict_id", "subject_id", "category_id")
-        .annotate(high=Max(Coalesce("lower", "upper")), n=Count("id"))
+        .annotate(high=Max(Coalesce("lower", "upper")), n=Count("id"), words=Subquery(words))
         .order_by("conflict_id", "subject_id", "category_id")
     )
     comparisons = []
@@ -609,6 +716,7 @@ def claimant(request, slug, fmt=None):
                 "party": subject,
                 "category": cr.category,
                 "high": row["high"],
+                "words": row["words"],
                 "count": row["n"],
                 "figure": fig,
                 "ratio": ratio,
@@ -672,9 +780,7 @@ def claim(request, external_id):
             "row": claim_rows([item])[0],
             "role": recon.Role.LABELS.get(role, ""),
             "role_note": note,
-            "figure_url": reverse(
-                "casualties:figure", args=[item.subject.slug, item.category.slug]
-            ),
+            "figure_url": item.figure_url,
         },
     )
 
@@ -704,6 +810,7 @@ def methodology(request):
         "casualties/methodology.html",
         {
             "contradiction_ratio": recon.CONTRADICTION_RATIO,
+            "about_percent": ABOUT_PERCENT,
             "adversary_ratio": recon.ADVERSARY_RATIO,
             "cache_seconds": recon.CACHE_SECONDS,
             "record_counts": [

@@ -203,7 +203,7 @@ class ClaimQuerySet(models.QuerySet):
 
     def for_listing(self):
         return self.select_related(
-            "claimant", "claimant__party", "subject", "category", "event", "place"
+            "conflict", "claimant", "claimant__party", "subject", "category", "event", "place"
         )
 
 
@@ -399,6 +399,13 @@ class Claim(models.Model):
     def subject_name(self) -> str:
         """The subject as pages show it: its name, or the whole war."""
         return self.subject.name if self.subject_id else WHOLE_WAR
+
+    @property
+    def figure_url(self) -> str:
+        """The page of the figure this claim is about (a party's, or the whole war's)."""
+        if self.subject_id is None:
+            return reverse("casualties:war_figure", args=[self.conflict.slug, self.category.slug])
+        return reverse("casualties:figure", args=[self.subject.slug, self.category.slug])
 
     @property
     def relation(self):

@@ -153,7 +153,7 @@ def load_rows(conflict_id, *, category_ids=None, as_of=None) -> list[ClaimRow]:
         "id", "external_id", "claimant_id", "claimant__name", "claimant__slug", "relation_sql",
         "subject_id", "category_id", "event_id", "figure_text", "lower", "upper", "qualifier",
         "scope", "as_of", "period_start", "period_end", "stated_on", "accepted", "assessment",
-        "place_id", "best",
+        "place_id", "best", "place__name",
     ]  # fmt: skip
     return [ClaimRow(*values) for values in qs.order_by().values_list(*fields)]
 

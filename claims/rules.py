@@ -121,6 +121,7 @@ class ClaimRow:
     assessment: str = "not_assessed"
     place_id: int | None = None
     best: int | None = None
+    place_name: str = ""
 
     @property
     def value(self) -> int | None:
@@ -189,12 +190,13 @@ class ClaimRef:
     lower: int | None
     best: int | None
     upper: int | None
+    part: str = ""  # for a claim about a part of the war: which ("27 Sep 2020", a place)
 
     @classmethod
-    def of(cls, row: ClaimRow) -> ClaimRef:
+    def of(cls, row: ClaimRow, part: str = "") -> ClaimRef:
         return cls(
             row.id, row.external_id, row.figure_text, row.claimant_name, row.claimant_slug,
-            row.lower, row.best, row.upper,
+            row.lower, row.best, row.upper, part,
         )  # fmt: skip
 
 
@@ -651,12 +653,14 @@ class _Group:
             reasons.insert(0, "No counted claim gives a figure.")
         counted = [c[0] for c in candidates if c[1]]
         figure.claims_lower = max(counted) if counted else None
-        self._beside(figure, standing, candidates, reasons)
+        self._beside(figure, standing, parts, reasons)
         figure.rule = " ".join(reasons)
         return figure, derived
 
-    def _beside(self, figure, standing, candidates, reasons) -> None:
-        """The best value, and the claims the overview shows beside the figure."""
+    def _beside(self, figure, standing, parts, reasons) -> None:
+        """The best value, and the claims the overview shows beside the figure. With no own
+        figure for the whole war, the side's own figure is the part of the war (a period, a
+        place) that sets the floor, named as such."""
         here = [
             r
             for r in standing
@@ -670,6 +674,15 @@ class _Group:
             figure.official = ClaimRef.of(
                 max(deciding or own, key=lambda r: (r.value, r.date or datetime.date.min, r.id))
             )
+        else:
+            own_parts = [
+                r
+                for r in parts
+                if r.relation == SELF and r.id in figure.deciding and r.lower == figure.lower
+            ]
+            if own_parts:
+                row = min(own_parts, key=lambda r: r.id)
+                figure.official = ClaimRef.of(row, _part(row))
         others = [r for r in here if r.relation in DISPUTED_RELATIONS]
         if others:
             figure.adversary = ClaimRef.of(max(others, key=lambda r: (r.value, r.id)))
@@ -721,7 +734,7 @@ def _disputed_note(row: ClaimRow) -> str:
 def _part(row: ClaimRow) -> str:
     if row.scope == PERIOD:
         return _period(row)
-    return f"one place, by {row.claimant_name}"
+    return row.place_name or f"one place, by {row.claimant_name}"
 
 
 def _period(row: ClaimRow) -> str:
@@ -995,8 +1008,8 @@ def _roll_up_one(results, cats, cid, key, splits) -> None:
     if own is not None and own.lower is not None:
         rule += f" Its own claims give {own.lower:,}, less than its parts."
     fig.lower = total
-    if fig.upper is None or fig.upper < total:
-        fig.upper = upper
+    if fig.upper is None:
+        fig.upper = upper  # an own upper bound below the parts is flagged by _keep_consistent
     fig.basis, fig.derived = "rollup", True
     fig.deciding = tuple(sorted({*fig.deciding, *(i for f in figs for i in f.deciding)}))
     fig.claims_lower = sum(f.claims_lower or 0 for f in figs)

@@ -87,9 +87,9 @@ class TestOverview:
     def test_csv_has_a_row_per_cell_and_the_totals(self, client, ledger):
         response = get(client, "conflict_csv", "test-war")
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-        assert rows[0][:3] == ["party", "category", "lower"]
-        assert ["Alpha", "Military personnel killed", "3825"] in [r[:3] for r in rows]
-        assert ["all parties", "Civilians killed", "185"] in [r[:3] for r in rows]
+        assert rows[0][:5] == ["side", "party", "category", "lower", "best"]
+        assert ["Alpha", "Military personnel killed", "3825"] in [r[1:4] for r in rows]
+        assert ["the whole war", "Civilians killed", "185"] in [r[1:4] for r in rows]
 
 
 @pytest.mark.django_db
@@ -106,7 +106,8 @@ class TestFigurePage:
 
     def test_it_draws_the_range_chart_and_timeline_with_titles(self, client, ledger):
         page = client.get(self.url("beta", "civilians-killed")).content.decode()
-        assert page.count("<svg") == 2
+        assert page.count("<svg") == 4  # each chart in its wide and narrow layout
+        assert page.count('class="range-chart chart-narrow"') == 1
         assert 'role="img"' in page and '<title id="range-title">' in page
         assert '<desc id="timeline-desc">' in page and "<polyline" in page
 
@@ -116,9 +117,12 @@ class TestFigurePage:
         assert http_url("javascript:alert(1)") == ""
         assert http_url("https://x.org/a") == "https://x.org/a"
 
-    def test_adversary_claim_far_above_is_listed_as_flagged(self, client, ledger):
+    def test_flags_are_for_editors_not_readers(self, client, ledger):
+        """The adversary claim far above the figure is flagged (in the admin), and the reader
+        sees it as the other side's claim in its own words, not an editors' metric."""
         page = client.get(self.url("beta")).content.decode()
-        assert "Contradictions flagged for editors" in page and "2.63" in page
+        assert "flagged for editors" not in page and "ratio" not in page
+        assert "Disputed: the other side claims “7,630”" in page
 
     def test_as_of_shows_what_was_known_then(self, client, ledger):
         page = client.get(self.url("beta", "civilians-killed") + "?as_of=2020-11-01").content
