@@ -33,6 +33,7 @@ NAME_MIN = 85
 MAX_BLOCK = 200
 MONTH = 31
 IN_MEMORY = 25_000  # records whose blocks are held at once (find_pairs' passes)
+IMPORT_ROWS_CHECKED = 20_000  # rows of an import file checked for duplicates in its preview
 
 
 @dataclass(slots=True)
@@ -183,11 +184,18 @@ def database_pairs(queryset=None) -> list[Pair]:
 class ImportDuplicates:
     """The probable duplicates of an import file: among its rows, and against the database."""
 
-    def __init__(self):
+    def __init__(self, limit: int = IMPORT_ROWS_CHECKED):
         self.rows: list[Candidate] = []
         self.own: dict[tuple, int] = {}  # a row's key → the record it updates
+        self.limit = limit
+        self.unchecked = 0  # rows past the limit
 
     def add(self, number: int, values: dict, *, is_new: bool):
+        # The import's memory must not grow with the file: past the limit, rows are left to
+        # the duplicates page (the preview says so).
+        if len(self.rows) >= self.limit:
+            self.unchecked += 1
+            return
         key = ("row", number)
         if not is_new:
             self.own[key] = values["id"]

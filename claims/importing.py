@@ -126,6 +126,7 @@ class ImportResult:
 
     publish: bool = False
     duplicates: list = field(default_factory=list)  # casualties.duplicates.Pair, records only
+    duplicates_unchecked: int = 0  # rows past casualties.duplicates.IMPORT_ROWS_CHECKED
 
     @property
     def ok(self) -> bool:
@@ -501,6 +502,7 @@ class _Job:
         """After the last chunk: the probable duplicates of the file's new records."""
         if self.spec.kind == "records":
             self.result.duplicates = self.duplicates.pairs()
+            self.result.duplicates_unchecked = self.duplicates.unchecked
 
     def run(self, rows: Iterable, progress):
         chunk, read = [], 0
