@@ -393,3 +393,14 @@ def test_editors_change_drafts_only(client, make_record, editor):
     change = "admin:casualties_casualtyrecord_change"
     assert client.get(reverse(change, args=[draft.pk])).context["has_change_permission"]
     assert not client.get(reverse(change, args=[published.pk])).context["has_change_permission"]
+
+
+def test_an_import_checks_at_most_its_limit_of_rows_for_duplicates(world):
+    from casualties.duplicates import ImportDuplicates
+
+    found = ImportDuplicates(limit=1)
+    values = {"name": "A B", "name_transliterated": "", "party_id": 1, "date": None,
+              "date_of_birth": None, "rank": ""}  # fmt: skip
+    found.add(2, values, is_new=True)
+    found.add(3, values, is_new=True)
+    assert (len(found.rows), found.unchecked) == (1, 1)
