@@ -46,7 +46,14 @@ from django.utils import timezone
 from casualties.models import CasualtyRecord
 from claims import reconciliation as recon
 from claims.figures import MAX_VALUE, UNREADABLE, best_within, parse_figure
-from claims.models import Claim, ClaimSource, Relation, Source, derive_relation, new_external_id
+from claims.models import (
+    DISPUTED,
+    Claim,
+    ClaimSource,
+    Source,
+    derive_relation,
+    new_external_id,
+)
 from claims.resources import (
     CLAIM_COLUMNS,
     RECORD_COLUMNS,
@@ -360,12 +367,12 @@ def _check_claim(values: dict, file_values: dict, lookups: _Lookups, err: Callab
             err("acceptance_reason", "accepting an adversary claim needs a written reason")
         party = lookups.claimant_party.get(values["claimant_id"])
         subject = values["subject_id"]
-        if subject is not None and values["claimant_id"] is not None:
+        if values["claimant_id"] is not None:
             relation = derive_relation(
                 None if party is None else _PartyRef(party, lookups.party_side.get(party)),
-                _PartyRef(subject, lookups.party_side.get(subject)),
+                None if subject is None else _PartyRef(subject, lookups.party_side.get(subject)),
             )
-            if relation != Relation.ADVERSARY:
+            if relation not in DISPUTED:
                 err("accepted", "only adversary claims need accepting; this one already counts")
 
 

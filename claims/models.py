@@ -143,6 +143,8 @@ class Source(models.Model):
 
 
 WHOLE_WAR = "the whole war (all parties)"
+# Shown beside the figure, counted only once an editor accepts them with a reason.
+DISPUTED = frozenset({Relation.ADVERSARY, Relation.PARTISAN})
 
 
 def new_external_id():
@@ -431,8 +433,8 @@ class Claim(models.Model):
                 errors["as_of"] = "A period claim has no “as of” date; use the period."
         elif self.period_start is not None or self.period_end is not None:
             errors["period_start"] = "A cumulative claim has no period; use the “as of” date."
-        accepting = self.accepted and self.claimant_id and self.subject_id
-        if accepting and self.relation != Relation.ADVERSARY:
+        accepting = self.accepted and self.claimant_id
+        if accepting and self.relation not in DISPUTED:
             errors["accepted"] = "Only adversary claims need accepting; this one already counts."
         if errors:
             raise ValidationError(errors)

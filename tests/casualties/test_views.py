@@ -264,6 +264,27 @@ def test_query_counts(client, ledger, django_assert_num_queries, name, args, col
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("extra", [0, 15])
+def test_whole_war_figure_page_query_counts(
+    client, ledger, make_claim, django_assert_num_queries, extra
+):
+    for i in range(1 + extra):
+        make_claim(
+            subject=None, claimant=ledger.ngo, figure_text=f"{6000 + i:,} (5,000–9,000)",
+            as_of=None, stated_on=None,
+        )  # fmt: skip
+    url = reverse("casualties:war_figure", args=["test-war", "military-killed"])
+    # 1 data version, 2 conflict, 3 category, 4 a page of claims (with claimant, its party,
+    # subject, category, event, place, conflict), 5 their sources; cold, the four queries of
+    # the reconciliation. No deciding-claims query: the whole war's floor is a roll-up.
+    with django_assert_num_queries(9):
+        page = client.get(url)
+    assert "6,000 (5,000–9,000)" in page.content.decode()
+    with django_assert_num_queries(5):
+        client.get(url + UNCACHED_PAGE)
+
+
+@pytest.mark.django_db
 def test_claim_page_query_counts(client, ledger, django_assert_num_queries):
     url = ledger.outlier.get_absolute_url()
     # 1 data version, 2 the claim with everything it shows, 3 its sources; cold, the four

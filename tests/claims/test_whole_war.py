@@ -1,0 +1,67 @@
+"""Claims about the whole war (no subject) and best values: model, import, reconciliation."""
+
+import pytest
+
+from claims.models import Claim, Relation, derive_relation
+from claims.reconciliation import compute
+from tests.claims.test_importing import claim, csv_bytes, run
+
+
+@pytest.mark.django_db
+def test_a_sides_claimant_speaking_for_the_whole_war_is_partisan(world, make_claim):
+    partisan = make_claim(subject=None, figure_text="12,000")
+    independent = make_claim(subject=None, claimant=world.ngo, figure_text="6,500 (6,000–7,100)")
+    assert derive_relation(world.alpha_mod.party, None) == Relation.PARTISAN
+    assert derive_relation(None, None) == Relation.INDEPENDENT
+    annotated = dict(Claim.objects.with_relation().values_list("pk", "relation_sql"))
+    assert annotated == {partisan.pk: "partisan", independent.pk: "independent"}
+
+
+@pytest.mark.django_db
+def test_the_whole_war_figure_adds_the_parties_and_takes_the_estimates_range(world, make_claim):
+    make_claim(figure_text="3,825")  # Alpha, self-report
+    make_claim(subject=world.beta, claimant=world.beta_mod, figure_text="2,906")
+    make_claim(subject=None, claimant=world.ngo, figure_text="7,000 (6,500–8,000)")
+    make_claim(subject=None, figure_text="20,000")  # Alpha's MoD for all: shown, not counted
+    fig = compute(world.conflict.pk).categories[world.killed.pk].figure(None)
+    assert (fig.lower, fig.best, fig.upper) == (3825 + 2906, 7000, 8000)
+    assert fig.adversary.figure_text == "20,000" and fig.disputed == 1
+    assert "The parties' floors added: Alpha 3,825 + Beta 2,906 = 6,731." in fig.rule
+
+
+@pytest.mark.django_db
+def test_an_accepted_partisan_claim_counts(world, make_claim):
+    make_claim(subject=None, figure_text="9,000", accepted=True, acceptance_reason="Confirmed")
+    fig = compute(world.conflict.pk).categories[world.killed.pk].figure(None)
+    assert fig.lower == 9000
+
+
+@pytest.mark.django_db
+def test_an_empty_subject_imports_as_the_whole_war(world, admin_user):
+    result = run(
+        csv_bytes([claim(subject="", figure_text="6,500, low 5,900, high 7,100")]), admin_user
+    )
+    assert result.ok, result.errors
+    imported = Claim.objects.get()
+    assert imported.subject is None
+    assert (imported.lower, imported.best, imported.upper) == (5900, 6500, 7100)
+
+
+@pytest.mark.django_db
+def test_a_best_outside_the_bounds_is_a_row_error(world, admin_user):
+    row = claim(lower="10", best="50", upper="20", qualifier="range")
+    result = run(csv_bytes([row]), admin_user)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "best")]
+    assert "the best value 50 is not within the bounds" in result.errors[0].message
+    assert not Claim.objects.exists()
+
+
+@pytest.mark.django_db
+def test_bounds_typed_without_a_best_drop_a_best_they_leave_out(world, make_claim):
+    from claims.services import claim_update
+
+    item = make_claim(figure_text="about 100")
+    assert (item.lower, item.best, item.upper) == (90, 100, 110)
+    claim_update(claim=item, user=None, reason="fix", lower=200, upper=300, qualifier="range")
+    item.refresh_from_db()
+    assert (item.lower, item.best, item.upper) == (200, None, 300)
