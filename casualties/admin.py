@@ -130,6 +130,7 @@ class CasualtyRecordAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
     search_fields = ["name", "name_transliterated", "name_latin", "aliases", "external_id"]
     autocomplete_fields = ["conflict", "party", "place", "event", "sources", "counted_in"]
     readonly_fields = ["status", "review_note", "name_latin", "merged_into"]
+    workflow_fields = ("status",)  # restores and undeletes keep the live status (or draft)
     change_form_template = "admin/casualties/casualtyrecord/change_form.html"
     fieldsets = [
         (None, {"fields": ["external_id", "conflict", "status", "review_note", "merged_into"]}),

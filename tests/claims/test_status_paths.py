@@ -159,3 +159,28 @@ def test_a_workflow_step_still_needs_its_reason(make_claim, admin_user):
     claim = make_claim(status="published")
     with pytest.raises(ValidationError):
         claim_retract(claim=claim, user=admin_user, expected_version=claim.version, reason=" ")
+
+
+def test_restoring_a_published_revision_of_a_retracted_record_keeps_it_retracted(
+    admin_client, world, admin_user
+):
+    from casualties.models import CasualtyRecord
+    from casualties.services import record_create, record_retract
+    from tests.admin_forms import form_values
+
+    record = record_create(
+        user=None, reason="test", conflict=world.conflict, external_id="r-1", name="A name",
+        role="serviceman", party=world.alpha, outcome="killed", status="published",
+    )  # fmt: skip
+    record_retract(record=record, user=admin_user, expected_version=record.version,
+                   reason="not a casualty")  # fmt: skip
+    published = record.history.filter(status="published").earliest("history_id")
+    url = reverse(
+        "admin:casualties_casualtyrecord_simple_history", args=[record.pk, published.history_id]
+    )
+    data = {k: v for k, v in form_values(admin_client.get(url)).items() if not k.startswith("_")}
+    response = admin_client.post(url, {**data, "change_reason": "restore"})
+    assert response.status_code == 302, response.content.decode()[:300]
+    record = CasualtyRecord.objects.get(pk=record.pk)
+    assert record.status == "retracted"
+    assert record.history.latest("history_id").history_change_reason == "restore"
