@@ -71,7 +71,8 @@ class ConditionalMixin:
         if request.method not in ("GET", "HEAD"):
             return
         etag, modified = self._validators = validators(request)
-        modified_ts = modified.timestamp() if modified else None
+        # HTTP dates have whole seconds: compare whole seconds.
+        modified_ts = int(modified.timestamp()) if modified else None
         if get_conditional_response(request._request, etag=etag, last_modified=modified_ts):
             raise NotModified()
 
