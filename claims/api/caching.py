@@ -54,7 +54,8 @@ def last_modified(version: str) -> datetime.datetime | None:
 
 def validators(request) -> tuple[str, datetime.datetime | None]:
     """(ETag, Last-Modified) of the answer to ``request``."""
-    _, version = recon.versions()
+    # Both versions in one query; the figures' one is kept for the view (FigureViewSet).
+    request.figure_version, version = recon.versions()
     accept = request.accepted_media_type or ""
     raw = "\n".join([version, request.build_absolute_uri(), accept])
     etag = f'"{hashlib.sha256(raw.encode()).hexdigest()[:32]}"'

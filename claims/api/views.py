@@ -297,7 +297,7 @@ class FigureViewSet(ConditionalMixin, mixins.ListModelMixin, viewsets.GenericVie
         return party, conflict, category, as_of
 
     def _figures(self, request, party, conflict, category, as_of):
-        version = recon.cache_version()
+        version = getattr(request, "figure_version", None) or recon.cache_version()
         slug = category.slug if category else None
         result = recon.reconcile(conflict.pk, as_of=as_of, category_slug=slug, version=version)
         subject_id = party.pk if party else None
