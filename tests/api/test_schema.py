@@ -8,6 +8,8 @@ schemathesis pytest plugin's parametrisation does not run under pytest 9.
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
@@ -31,8 +33,17 @@ OPERATIONS = sorted(
 
 
 @pytest.fixture(scope="module")
-def api_schema():
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+def api_schema(default_data):
+    """The document, read through the WSGI app. Its requests must not close the database
+    connection at their end (Django's request_finished handler would, rolling back the test's
+    transaction on PostgreSQL): the test client unhooks it the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 def test_every_operation_is_tested():
