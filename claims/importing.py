@@ -471,6 +471,14 @@ def import_file(
 
 
 class _Job:
+    def may_change(self, current: dict) -> bool:
+        """Whether this import's user may change the existing row ``current``."""
+        if self.spec.kind != "records" or self.may_review_records:
+            return True
+        from casualties.models import CasualtyRecord
+
+        return current.get("status") == CasualtyRecord.Status.DRAFT
+
     def __init__(self, spec: Spec, result: ImportResult, headers, user, reason):
         self.spec, self.result, self.user, self.reason = spec, result, user, reason
         self.present = [spec.by_name[h] for h in headers]
@@ -479,6 +487,10 @@ class _Job:
         # A claim's cited sources missing from its row are deleted (ClaimSource rows): only
         # for users who may delete them (claims.roles: administrators).
         self.may_delete_citations = may_delete(user, ClaimSource)
+        # Records past draft change only through users who may review them (the admin's rule).
+        self.may_review_records = user is None or user.has_perm(
+            "casualties.publish_casualtyrecord"
+        )
         self.writer = None
         self.now = timezone.now()
         self.citation_ids: dict[tuple[int, int], int] = {}
@@ -637,7 +649,15 @@ class _Job:
             else:
                 diff = [a for a in spec.attrs if values.get(a) != current.get(a)]
                 many_changed = many is not None and sorted(many) != sorted(many_now)
-                if diff or many_changed:
+                if (diff or many_changed) and not self.may_change(current):
+                    # As in the admin: editors change drafts only; a reviewed record changes
+                    # through a reviewer, so a file cannot rewrite what a reviewer published.
+                    err(
+                        "external_id",
+                        f"“{current['external_id']}” is {current['status'].replace('_', ' ')}: "
+                        "only a reviewer may change it (an editor changes drafts only)",
+                    )
+                elif diff or many_changed:
                     result.changed += 1
                     changed.append((values, many, many_changed, bool(diff)))
                     self.sample("changed", number, values, diff + (["sources"] * many_changed))

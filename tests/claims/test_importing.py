@@ -305,3 +305,29 @@ def test_an_imported_row_can_then_be_saved_from_the_admin_form(world, admin_user
     one.quote = "edited"
     save_with_history(one, user=admin_user, reason="edit after import")
     assert Claim.objects.get().version > 0 and Claim.objects.get().quote == "edited"
+
+
+@pytest.mark.parametrize(("status", "who", "ok"), [
+    ("published", "editor", False), ("in_review", "editor", False), ("draft", "editor", True),
+    ("published", "reviewer", True),
+])  # fmt: skip
+def test_an_editors_file_changes_draft_records_only(world, request, status, who, ok):
+    """As in the admin: a record past draft changes only through a reviewer, so an editor's
+    file cannot rewrite a published name."""
+    from casualties.services import record_create
+
+    record_create(
+        user=None, reason="setup", conflict=world.conflict, external_id="r-1", name="Aram",
+        role="serviceman", party=world.alpha, outcome="killed", status=status,
+    )  # fmt: skip
+    headers = [c.name for c in RECORD_COLUMNS]
+    row = dict.fromkeys(headers, "")
+    row.update(external_id="r-1", conflict="test-war", name="Aram Petrosyan", role="serviceman",
+               party="alpha", outcome="killed")  # fmt: skip
+    user = request.getfixturevalue(who)
+    result = run(csv_bytes([row], headers), user, "r.csv", "records")
+    assert result.ok is ok
+    assert CasualtyRecord.objects.get().name == ("Aram Petrosyan" if ok else "Aram")
+    if not ok:
+        assert [(e.row, e.column) for e in result.errors] == [(2, "external_id")]
+        assert "only a reviewer may change it" in result.errors[0].message
