@@ -21,6 +21,7 @@ from claims.services import (
     IllegalTransition,
     flag_resolve,
     flags_refresh,
+    flags_refresh_summary,
 )
 
 PUBLISH_PERMISSION = "claims.publish_claim"
@@ -492,11 +493,7 @@ class ContradictionFlagAdmin(HistoryAdmin):
                 user=request.user,
                 reason=f"Flags recomputed from the admin by {request.user.get_username()}",
             )
-            messages.info(
-                request,
-                f"{conflict.name}: {counts['found']} contradictions, "
-                f"{counts['opened']} new flags, {counts['closed']} closed.",
-            )
+            messages.info(request, f"{conflict.name}: {flags_refresh_summary(conflict, counts)}")
         return HttpResponseRedirect(reverse("admin:claims_contradictionflag_changelist"))
 
     def changelist_view(self, request, extra_context=None):
