@@ -76,8 +76,8 @@ class Side(models.Model):
 
     @property
     def on_side_text(self) -> str:
-        """"on the Azerbaijani side" for a side named "Azerbaijani side", else "on the side of
-        X" (never "on the side of Azerbaijani side")."""
+        """'on the Azerbaijani side' for a side named 'Azerbaijani side', else 'on the side of
+        X' (never 'on the side of Azerbaijani side')."""
         if self.name.lower().endswith(" side"):
             return f"on the {self.name}"
         return f"on the side of {self.name}"
