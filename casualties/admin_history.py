@@ -25,7 +25,7 @@ from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.core import checks, signing
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -237,6 +237,19 @@ class HistoryAdmin(SimpleHistoryAdmin):
     actions = [delete_selected_with_reason]
     delete_confirmation_template = "admin/delete_confirmation_with_reason.html"
     delete_selected_confirmation_template = "admin/delete_selected_confirmation_with_reason.html"
+
+    def get_changeform_initial_data(self, request):
+        """The conflict is chosen for the editor when there is only one."""
+        initial = super().get_changeform_initial_data(request)
+        try:
+            field = self.opts.get_field("conflict")
+        except FieldDoesNotExist:
+            return initial
+        if field.many_to_one and "conflict" not in initial:
+            only = list(field.related_model._default_manager.values_list("pk", flat=True)[:2])
+            if len(only) == 1:
+                initial["conflict"] = only[0]
+        return initial
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableChanges(self.model, historical_record)

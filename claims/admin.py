@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core import signing
@@ -25,6 +27,11 @@ from claims.services import (
 )
 
 PUBLISH_PERMISSION = "claims.publish_claim"
+# "Save and add another claim from this source": the next claim's form starts with these.
+ADD_CLAIM_BUTTON = "_addclaim"
+ADD_FROM_SOURCE_BUTTON = "_addanother_from_source"
+FROM_SOURCE = "source"
+KEPT_FOR_THE_NEXT_CLAIM = ["conflict", "claimant", "scope", "as_of", "stated_on"]
 # Read from the words unless the editor types them.
 FIGURE_FIELDS = ("lower", "upper", "qualifier", "best")
 TRANSITIONS_SHOWN = ["submit", "publish", "send_back", "retract"]
@@ -56,6 +63,36 @@ class SourceAdmin(ReferenceImportMixin, ExportAdminMixin, HistoryAdmin):
     list_filter = ["language", "publisher"]
     search_fields = ["title", "publisher", "url", "slug"]
     date_hierarchy = "published_on"
+    prepopulated_fields = {"slug": ["title"]}
+    change_form_template = "admin/claims/source/change_form.html"
+
+    def claim_add_url(self, source) -> str:
+        return f"{reverse('admin:claims_claim_add')}?{urlencode({FROM_SOURCE: source.pk})}"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra = {}
+        if obj is not None and self._may_add_claims(request):
+            extra["add_claim_url"] = self.claim_add_url(obj)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["may_add_claims"] = self._may_add_claims(request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _may_add_claims(self, request):
+        return request.user.has_perm("claims.add_claim")
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if ADD_CLAIM_BUTTON in request.POST and self._may_add_claims(request):
+            self.message_user(request, f"Source “{obj}” added. Now the claim it makes.")
+            return HttpResponseRedirect(self.claim_add_url(obj))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if ADD_CLAIM_BUTTON in request.POST and self._may_add_claims(request):
+            return HttpResponseRedirect(self.claim_add_url(obj))
+        return super().response_change(request, obj)
 
 
 class ClaimSourceInline(admin.TabularInline):
@@ -211,6 +248,53 @@ class ClaimAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_relation()
+
+    # --- several claims from one source ---------------------------------------------------
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        source = request.GET.get(FROM_SOURCE, "")
+        if (
+            isinstance(inline, ClaimSourceInline)
+            and request.method == "GET"
+            and (obj is None or obj.pk is None)
+            and source.isdigit()
+            and Source.objects.filter(pk=source).exists()
+        ):
+            kwargs["initial"] = [{"source": int(source)}]
+        return kwargs
+
+    def next_claim_url(self, obj) -> str:
+        """The add form with this claim's source, claimant and dates already in it."""
+        query = {}
+        for name in KEPT_FOR_THE_NEXT_CLAIM:
+            value = getattr(obj, f"{name}_id", None) if name in ("conflict", "claimant") else None
+            if value is None:
+                value = getattr(obj, name)
+            if value not in (None, ""):
+                query[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        citation = obj.citations.order_by("pk").first()
+        if citation is not None:
+            query[FROM_SOURCE] = citation.source_id
+        return f"{reverse('admin:claims_claim_add')}?{urlencode(query)}"
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if ADD_FROM_SOURCE_BUTTON in request.POST:
+            self.message_user(
+                request,
+                f"Claim “{obj}” added. The next one starts with its source, claimant and dates.",
+            )
+            return HttpResponseRedirect(self.next_claim_url(obj))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if ADD_FROM_SOURCE_BUTTON in request.POST:
+            return HttpResponseRedirect(self.next_claim_url(obj))
+        return super().response_change(request, obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["add_from_source_button"] = ADD_FROM_SOURCE_BUTTON
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="bounds")
     def bounds(self, obj):
