@@ -114,3 +114,27 @@ def test_a_new_source_goes_straight_to_its_first_claim(as_editor, world):
 def test_a_sources_page_links_to_adding_a_claim_from_it(as_editor, world):
     page = as_editor.get(reverse("admin:claims_source_change", args=[world.source.pk])).text
     assert f"{ADD}?source={world.source.pk}" in page
+
+
+def test_the_import_preview_shows_old_and_new_values(client, admin_user, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.claims.test_importing import claim, csv_bytes, run
+
+    assert run(csv_bytes([claim()]), admin_user).ok
+    client.force_login(admin_user)
+    changed = claim(figure_text="more than 800", claimant="beta-mod", sources="report (p. 4)")
+    page = client.post(
+        reverse("admin:claims_claim_import"),
+        {"file": SimpleUploadedFile("c.csv", csv_bytes([changed]), "text/csv")},
+    )
+    rows = page.context["samples"]["changed"]
+    assert [(c["column"], c["old"], c["new"]) for c in rows[0]["changes"]] == [
+        ("claimant", "alpha-mod", "beta-mod"),
+        ("figure_text", "more than 700", "more than 800"),
+        ("lower", "701", "801"),
+        ("sources", "report (p. 3)", "report (p. 4)"),
+    ]
+    html = page.content.decode()
+    assert "<del>more than 700</del></td><td><ins>more than 800</ins>" in html
+    assert Claim.objects.get().figure_text == "more than 700"  # the preview wrote nothing
