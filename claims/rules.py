@@ -1030,7 +1030,16 @@ def whole_war(result: CategoryResult, parties: dict[int, PartyRow]) -> None:
     if not parts:
         return
     total = sum(f.total_share for f in parts)
-    names = " + ".join(f"{_name(parties, f.subject_id)} {f.total_share:,}" for f in parts)
+    names = " + ".join(
+        f"{_name(parties, f.subject_id)} {f.total_share:,}"
+        + (
+            f" ({_plural(f.lower - f.total_share, 'named record')} already in another party's "
+            "figure)"
+            if f.total_share != f.lower
+            else ""
+        )
+        for f in parts
+    )
     fig = result.figures.get((None, None))
     if fig is None:
         fig = result.figures[(None, None)] = Figure(None, result.category.id, None)

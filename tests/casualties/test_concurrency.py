@@ -88,20 +88,21 @@ def test_signed_versions_cannot_be_forged():
 def test_changes_since_lists_field_values_who_when_and_why(make_claim, admin_user):
     claim = make_claim(figure_text="100")
     opened = claim.version
-    claim.figure_text, claim.lower, claim.upper = "120", 120, 120
+    claim.figure_text, claim.lower, claim.best, claim.upper = "120", 120, 120, 120
     save_with_history(claim, user=admin_user, reason="MoD update")
     claim.status = "draft"
     save_with_history(claim, user=None, reason="unpublished")
 
     changes = changes_since(claim, opened)
     assert [(c.field, c.old, c.new, c.reason) for c in changes] == [
+        ("best", 100, 120, "MoD update"),
         ("figure_text", "100", "120", "MoD update"),
         ("lower", 100, 120, "MoD update"),
         ("upper", 100, 120, "MoD update"),
         ("status", "published", "draft", "unpublished"),
     ]
-    assert changes[0].user == admin_user
-    assert changes[0].label == "figure as written"
+    assert changes[1].user == admin_user
+    assert changes[1].label == "figure as written"
     assert changes_since(claim, claim.version) == []
 
 
