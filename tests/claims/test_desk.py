@@ -1,0 +1,82 @@
+"""The admin index as a desk (issue 16, item 2): what waits for me, and what changed recently."""
+
+import pytest
+from django.urls import reverse
+
+from casualties.history import change_context
+from claims.desk import desk_for
+from claims.models import Claim, ContradictionFlag
+from claims.services import claim_send_back, claim_submit_for_review
+
+pytestmark = pytest.mark.django_db
+
+INDEX = reverse("admin:index")
+
+
+@pytest.fixture
+def drafts(world, make_claim, editor, reviewer):
+    """Two drafts of the editor's: one sent back with a note, one never submitted; one draft
+    of someone else's; one claim in review."""
+    mine = make_claim(status="draft", figure_text="110")
+    Claim.history.filter(id=mine.pk).update(history_user=editor)
+    sent = make_claim(status="draft", figure_text="120")
+    Claim.history.filter(id=sent.pk).update(history_user=editor)
+    sent = claim_submit_for_review(claim=sent, user=editor, expected_version=sent.version)
+    claim_send_back(claim=sent, user=reviewer, expected_version=sent.version, note="Cite p. 4")
+    make_claim(status="draft", figure_text="130")  # nobody's (test setup)
+    waiting = make_claim(status="draft", figure_text="140")
+    claim_submit_for_review(claim=waiting, user=editor, expected_version=waiting.version)
+    return mine
+
+
+def test_an_editor_sees_their_drafts_and_what_was_sent_back(client, editor, drafts):
+    client.force_login(editor)
+    page = client.get(INDEX).content.decode()
+    desk = desk_for(editor)
+    assert [c.figure_text for c in desk["drafts"]] == ["110"]
+    assert [c.figure_text for c in desk["sent_back"]] == ["120"]
+    assert "reviewer's note: Cite p. 4" in page
+    assert reverse("admin:claims_claim_change", args=[drafts.pk]) in page
+    # Reviewers' lines are not an editor's.
+    assert 'id="desk-review"' not in page
+
+
+def test_a_reviewer_sees_the_queue_with_count_and_age_and_open_flags(
+    client, reviewer, drafts, world
+):
+    with change_context(user=None, reason="test"):
+        ContradictionFlag.objects.create(
+            conflict=world.conflict, kind="same_claimant", description="x", signature="s1",
+            category=world.killed,
+        )  # fmt: skip
+    client.force_login(reviewer)
+    page = client.get(INDEX).content.decode()
+    assert f'<a href="{reverse("admin:claims_claim_review")}">1 claim</a>' in page
+    assert "the oldest waiting" in page
+    assert f'<a href="{reverse("admin:claims_contradictionflag_changelist")}">1 open</a>' in page
+
+
+def test_the_index_lists_what_changed_recently_with_who_and_why(client, reviewer, drafts):
+    client.force_login(reviewer)
+    page = client.get(INDEX).content.decode()
+    assert 'id="recent-changes"' in page
+    assert "by reviewer: Sent back: Cite p. 4" in page
+    assert reverse("admin:claims_claim_history", args=[drafts.pk]) in page
+
+
+def test_the_duplicates_line_waits_for_its_hook(editor, drafts):
+    assert desk_for(editor)["duplicates"] is None
+
+
+def test_the_index_query_count_does_not_grow_with_the_drafts(
+    client, editor, drafts, make_claim, django_assert_max_num_queries
+):
+    client.force_login(editor)
+    client.get(INDEX)
+    for n in range(15):
+        claim = make_claim(status="draft", figure_text=str(200 + n))
+        Claim.history.filter(id=claim.pk).update(history_user=editor)
+    # session, user, groups/permissions (2), drafts, claims history, sources history, and
+    # the admin's own app list: a bound independent of the number of drafts.
+    with django_assert_max_num_queries(12):
+        client.get(INDEX)
