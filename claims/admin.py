@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html_join
 
 from casualties.admin_history import HistoryAdmin, ReasonForm
+from casualties.admin_preview import PublicPreviewMixin
 from casualties.concurrency import EditConflict, sign_version, unsign_version
 from casualties.models import Conflict
 from claims.admin_export import ExportAdminMixin
@@ -169,8 +170,9 @@ class ClaimForm(ReasonForm):
 
 
 @admin.register(Claim)
-class ClaimAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
+class ClaimAdmin(PublicPreviewMixin, TableImportMixin, ExportAdminMixin, HistoryAdmin):
     import_kind = "claims"
+    preview_template = "casualties/claim.html"
     export_table = "claims"
     form = ClaimForm
     list_display = [
@@ -248,6 +250,23 @@ class ClaimAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_relation()
+
+    # --- preview of a claim not yet published (casualties/admin_preview.py) -------------
+
+    def is_public(self, obj):
+        return obj.status == Claim.Status.PUBLISHED
+
+    def preview_context(self, request, obj):
+        from casualties.views import claim_rows
+
+        item = (
+            Claim.objects.filter(pk=obj.pk)
+            .with_relation()
+            .select_related("conflict", "claimant", "subject", "category", "event", "place")
+            .prefetch_related("citations__source")
+            .get()
+        )
+        return {"claim": item, "row": claim_rows([item])[0], "figure_url": item.figure_url}
 
     # --- several claims from one source ---------------------------------------------------
 

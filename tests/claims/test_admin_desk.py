@@ -138,3 +138,40 @@ def test_the_import_preview_shows_old_and_new_values(client, admin_user, world):
     html = page.content.decode()
     assert "<del>more than 700</del></td><td><ins>more than 800</ins>" in html
     assert Claim.objects.get().figure_text == "more than 700"  # the preview wrote nothing
+
+
+def preview_url(claim):
+    return reverse("admin:claims_claim_preview", args=[claim.pk])
+
+
+def test_view_on_site_of_a_draft_is_its_preview(as_editor, make_claim):
+    draft = make_claim(status="draft", figure_text="up to 90")
+    page = as_editor.get(reverse("admin:claims_claim_change", args=[draft.pk])).text
+    assert preview_url(draft) in page
+    published = make_claim(figure_text="95")
+    assert reverse("admin:claims_claim_change", args=[published.pk]) != preview_url(published)
+    page = as_editor.get(reverse("admin:claims_claim_change", args=[published.pk])).text
+    assert preview_url(published) not in page
+
+
+def test_the_preview_shows_the_public_page_of_a_draft_under_a_banner(as_editor, make_claim):
+    draft = make_claim(status="draft", figure_text="up to 90", quote="Up to 90 were lost.")
+    response = as_editor.get(preview_url(draft))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Preview for editors" in html
+    assert "this claim is draft" in html
+    assert "Alpha MoD: “up to 90”" in html
+    assert "A report" in html  # its sources
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+    # The public page itself still does not show it.
+    assert as_editor.get(draft.get_absolute_url()).status_code == 404
+
+
+def test_anonymous_readers_never_see_a_preview(client, make_claim):
+    draft = make_claim(status="draft")
+    response = client.get(preview_url(draft))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+    assert "Preview for editors" not in response.content.decode()
