@@ -230,6 +230,8 @@ class HttpURLWidget(AdminURLFieldWidget):
 
 class HistoryAdmin(SimpleHistoryAdmin):
     form = ReasonForm
+    # The restore page shows what restoring would change (``restore_changes``).
+    object_history_form_template = "admin/restore_form.html"
     history_list_per_page = 50
     change_list_template = "admin/change_list_with_deleted.html"
     # A link typed without a scheme is taken as https (Django 6's default), then validated.
@@ -330,6 +332,11 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
         if request.method == "POST" and not request.user.has_perm(RESTORE_PERMISSION):
             raise PermissionDenied
+        request.restoring_revision = True  # response_change: stay on the restored object
+        extra_context = {
+            **(extra_context or {}),
+            "restore_changes": self.restore_changes(request, object_id, version_id),
+        }
         request.restore_live_version = live_version()
         try:
             with transaction.atomic():
@@ -337,6 +344,47 @@ class HistoryAdmin(SimpleHistoryAdmin):
         except EditConflict:
             request.restore_live_version = live_version()
             return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def restore_changes(self, request, object_id, version_id) -> dict:
+        """What restoring revision ``version_id`` would change, field by field, as the history
+        diff reads: ``{"rows": [{"field", "old" (now), "new" (restored)}], "deleted": bool}``.
+        Two queries: the revision and the object's latest history row."""
+        history = self.model.history
+        pk_name = self.opts.pk.attname
+        revision = history.filter(history_id=version_id, **{pk_name: unquote(object_id)}).first()
+        latest = (
+            history.filter(**{pk_name: unquote(object_id)})
+            .order_by("-history_date", "-history_id")
+            .first()
+        )
+        if revision is None or latest is None:
+            return {"rows": [], "deleted": False, "same": False}
+        # What the admin saves, not the bookkeeping that changes on every save.
+        skipped = [VERSION_FIELD] + [
+            f.name for f in self.opts.concrete_fields if getattr(f, "auto_now", False)
+        ]
+        skipped = [name for name in skipped if name in {f.name for f in self.opts.fields}]
+        delta = revision.diff_against(latest, excluded_fields=skipped)
+        helper = self.get_historical_record_context_helper(request, revision)
+        rows = helper.context_for_delta_changes(delta)
+        return {
+            "rows": rows,
+            "deleted": latest.history_type == "-",
+            "same": latest.history_id == revision.history_id or not rows,
+        }
+
+    def response_change(self, request, obj):
+        if getattr(request, "restoring_revision", False) and "_continue" not in request.POST:
+            # After restoring, the editor stays on the object to see what it now says.
+            self.message_user(request, f"Restored “{obj}”: this is it now.", messages.SUCCESS)
+            return HttpResponseRedirect(
+                reverse(
+                    "%s:%s_%s_change"
+                    % (self.admin_site.name, self.opts.app_label, self.opts.model_name),
+                    args=[obj.pk],
+                )
+            )
+        return super().response_change(request, obj)
 
     def revert_disabled(self, request, obj=None):
         return super().revert_disabled(request, obj) or not request.user.has_perm(
