@@ -232,6 +232,10 @@ class HistoryAdmin(SimpleHistoryAdmin):
     form = ReasonForm
     # The restore page shows what restoring would change (``restore_changes``).
     object_history_form_template = "admin/restore_form.html"
+
+    class Media:
+        js = ["casualties/admin_a11y.js"]  # names for the autocomplete pickers
+
     history_list_per_page = 50
     change_list_template = "admin/change_list_with_deleted.html"
     # A link typed without a scheme is taken as https (Django 6's default), then validated.

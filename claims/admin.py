@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
+from django.utils.text import capfirst
 
 from casualties.admin_history import HistoryAdmin, ReasonForm
 from casualties.admin_preview import PublicPreviewMixin
@@ -101,6 +102,13 @@ class ClaimSourceInline(admin.TabularInline):
     extra = 1
     autocomplete_fields = ["source"]
     verbose_name_plural = "Cited sources"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # A table of rows has column headings, not labels: name each input after its column.
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and db_field.name in ("source", "locator"):
+            formfield.widget.attrs["aria-label"] = capfirst(db_field.verbose_name)
+        return formfield
 
 
 class RelationFilter(admin.SimpleListFilter):
