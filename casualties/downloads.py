@@ -73,8 +73,14 @@ def public_queryset(name: str):
         published = Claim.objects.published().values("pk")
         return Source.objects.filter(
             Q(pk__in=Source.objects.filter(claims__in=published).values("pk"))
-            | Q(pk__in=CasualtyRecord.sources.through.objects.values("source_id"))
+            | Q(
+                pk__in=CasualtyRecord.sources.through.objects.filter(
+                    casualtyrecord__in=CasualtyRecord.objects.published()
+                ).values("source_id")
+            )
         )
+    if name == "records":
+        return CasualtyRecord.objects.in_register()
     return table.model._default_manager.all()
 
 

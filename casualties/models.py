@@ -337,14 +337,37 @@ class Category(models.Model):
 
 
 class CasualtyRecordQuerySet(models.QuerySet):
+    def published(self):
+        """Records a reviewer published: the only ones on public pages and downloads (merged
+        duplicates included; their page points to the record they were merged into)."""
+        return self.filter(status=CasualtyRecord.Status.PUBLISHED)
+
     def counted(self):
-        """The records that count towards named floors (one row per distinct person)."""
-        return self
+        """The records that count towards named floors: published, one row per distinct person
+        (a record merged into another is counted through that one)."""
+        return self.published().filter(merged_into__isnull=True)
 
     def known_on(self, day):
         """Records of people dead, missing or hurt by ``day``: dated on or before it. Undated
         records are left out of "as known on" views, as undated claims are (methodology)."""
         return self.filter(date__lte=day)
+
+    def matching(self, text: str):
+        """Records whose name, transliterations or aliases contain ``text``, in any script and
+        in Latin letters, ignoring case and diacritics (``casualties.names.search_key``)."""
+        from casualties.names import search_key, sound_key
+
+        key = search_key(text)
+        if not key:
+            return self
+        return self.filter(Q(search_text__contains=key) | Q(search_text__contains=sound_key(text)))
+
+    def in_register(self):
+        """The public register: published, not merged away, with what a list row shows."""
+        return self.counted().select_related("party", "place", "event")
+
+    def in_review(self):
+        return self.filter(status=CasualtyRecord.Status.IN_REVIEW).order_by("id")
 
 
 class CasualtyRecord(models.Model):
@@ -363,6 +386,46 @@ class CasualtyRecord(models.Model):
         WOUNDED = "wounded", "wounded"
         CAPTURED = "captured", "captured"
 
+    class Status(models.TextChoices):
+        # The claims' workflow (claims.models.Claim.Status): draft → in review → published.
+        DRAFT = "draft", "draft"
+        IN_REVIEW = "in_review", "in review"
+        PUBLISHED = "published", "published"
+        RETRACTED = "retracted", "retracted"
+
+    class Sex(models.TextChoices):
+        MAN = "man", "man"
+        WOMAN = "woman", "woman"
+        UNKNOWN = "unknown", "unknown"
+
+    class AgeBand(models.TextChoices):
+        ADULT = "adult", "adult"
+        CHILD = "child", "child"
+        UNKNOWN = "unknown", "unknown"
+
+    class IhlStatus(models.TextChoices):
+        CIVILIAN = "civilian", "civilian"
+        ARMED_FORCES = "armed_forces", "armed forces"
+        PARTICIPATING = "participating", "directly participating in hostilities"
+        UNKNOWN = "unknown", "unknown"
+
+    class DatePrecision(models.TextChoices):
+        DAY = "day", "day"
+        MONTH = "month", "month"
+        UNKNOWN = "unknown", "unknown"
+
+    class PlacePrecision(models.TextChoices):
+        EXACT = "exact", "exact location"
+        SETTLEMENT = "settlement", "village or town"
+        DISTRICT = "district", "district"
+        REGION = "region", "region"
+        UNKNOWN = "unknown", "unknown"
+
+    class Corroboration(models.TextChoices):
+        CONFIRMED = "confirmed", "confirmed"
+        UNDETERMINED = "undetermined", "undetermined"
+        REJECTED = "rejected", "rejected"
+
     conflict = models.ForeignKey(Conflict, on_delete=models.PROTECT, related_name="records")
     external_id = models.SlugField(
         max_length=64, unique=True, help_text="Stable identifier used in imports and citations."
@@ -370,6 +433,21 @@ class CasualtyRecord(models.Model):
     name = models.CharField(max_length=200, help_text="The name in its own script.")
     name_transliterated = models.CharField(
         max_length=200, blank=True, help_text="Latin transliteration, if the name is not in Latin."
+    )
+    name_latin = models.CharField(
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="Automatic Latin form of the name (anyascii), kept beside the editor's "
+        "transliteration; set by the services and the import, never typed.",
+    )
+    aliases = models.TextField(
+        blank=True, help_text="Other spellings and aliases, one per line (any script)."
+    )
+    search_text = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Name, transliterations and aliases in lower-case ASCII, for search.",
     )
     role = models.CharField(max_length=20, choices=Role.choices)
     rank = models.CharField(max_length=100, blank=True)
@@ -399,12 +477,131 @@ class CasualtyRecord(models.Model):
         "Totals across parties then count them once.",
     )
 
+    # --- what the standards for casualty recording ask for (FIELD.md, ECW 2016) ---
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    age = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Age at death in years, if the sources give it."
+    )
+    age_band = models.CharField(max_length=10, choices=AgeBand.choices, default=AgeBand.UNKNOWN)
+    ihl_status = models.CharField(
+        "status",
+        max_length=20,
+        choices=IhlStatus.choices,
+        default=IhlStatus.UNKNOWN,
+        help_text="Civilian, armed forces, directly participating in hostilities, or unknown.",
+    )
+    cause = models.CharField(
+        max_length=200, blank=True, help_text="Cause of death or weapon, where known."
+    )
+    date_precision = models.CharField(
+        max_length=10,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        help_text="How exact the date is; “unknown” when there is no date.",
+    )
+    place_precision = models.CharField(
+        max_length=12, choices=PlacePrecision.choices, default=PlacePrecision.UNKNOWN
+    )
+    corroboration = models.CharField(
+        max_length=15,
+        choices=Corroboration.choices,
+        default=Corroboration.UNDETERMINED,
+        help_text="Do independent sources agree? Confirmed / undetermined / rejected.",
+    )
+    died_after_war = models.BooleanField(
+        "died after the war of its effects",
+        default=False,
+        help_text="Died after the war ended of wounds from it, or of a mine or munition it left: "
+        "the date may then be after the war's end (methodology: counted by their own rule).",
+    )
+    # --- sensitive: never on a public page, download or API ---
+    date_of_birth = models.DateField(
+        null=True, blank=True, help_text="Sensitive: never published. Used to find duplicates."
+    )
+    private_notes = models.TextField(blank=True, help_text="Sensitive: never published.")
+    contact_details = models.TextField(
+        blank=True, help_text="Sensitive (family contacts): never published."
+    )
+    # --- workflow and duplicates ---
+    status = models.CharField(
+        "publication status", max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    review_note = models.TextField(
+        blank=True, help_text="A reviewer's note when sending the record back to draft."
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged",
+        help_text="Set by “merge”: this record is the same person as that one, which counts.",
+    )
+
     objects = CasualtyRecordQuerySet.as_manager()
     version = VersionField()
     history = HistoricalRecords(m2m_fields=[sources])
 
+    # Never on a public page, download or API (tests/casualties/test_people.py crawls for them).
+    SENSITIVE_FIELDS = ("date_of_birth", "private_notes", "contact_details")
+
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("publish_casualtyrecord", "Can publish, send back, retract and merge records"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | ~Q(merged_into=F("id")),
+                name="casualties_record_not_merged_into_itself",
+                violation_error_message="A record cannot be merged into itself.",
+            ),
+        ]
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("casualties:person", args=[self.external_id])
+
+    def clean(self):
+        from casualties.records import record_errors
+
+        conflict = self.conflict if self.conflict_id else None
+        errors = record_errors(
+            date=self.date,
+            outcome=self.outcome,
+            died_after_war=self.died_after_war,
+            conflict_start=conflict.start_date if conflict else None,
+            conflict_end=conflict.end_date if conflict else None,
+            conflict_name=conflict.name if conflict else "",
+            date_of_birth=self.date_of_birth,
+            age=self.age,
+            age_band=self.age_band,
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+class DistinctPair(models.Model):
+    """Two records an editor decided are different people: never suggested as duplicates again.
+    ``first`` has the lower id."""
+
+    first = models.ForeignKey(CasualtyRecord, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(CasualtyRecord, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=300)
+
+    version = VersionField()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "pair of different people"
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="casualties_distinct_unique"),
+            models.CheckConstraint(
+                condition=Q(first__lt=F("second")), name="casualties_distinct_ordered"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.first_id} ≠ {self.second_id}"

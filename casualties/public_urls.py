@@ -29,6 +29,9 @@ urlpatterns = [
     path("places/<slug:slug>/", views.place, name="place"),
     path("places/<slug:slug>.csv", views.place, CSV, name="place_csv"),
     path("claims/<slug:external_id>/", views.claim, name="claim"),
+    path("people/", views.people, name="people"),
+    path("people.csv", views.people, CSV, name="people_csv"),
+    path("people/<slug:external_id>/", views.person, name="person"),
     path("downloads/", downloads.downloads, name="downloads"),
     re_path(
         r"^downloads/(?P<name>[a-z]+)\.(?P<fmt>csv|xlsx|json)$",

@@ -20,12 +20,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from casualties import charts
-from casualties.models import Category, Conflict, Event, Party, Place
+from casualties.models import CasualtyRecord, Category, Conflict, Event, Party, Place
 from claims import reconciliation as recon
 from claims.figures import ABOUT_PERCENT
 from claims.models import WHOLE_WAR, Claim, Claimant, ClaimSource, Relation
@@ -525,7 +525,8 @@ def _figure(request, conflict, subject, category, fmt):
 @require_safe
 @cached_page
 def party(request, slug, fmt=None):
-    """Queries on a warm cache: the party, the cache version, its claimants."""
+    """Queries on a warm cache: the party, the cache version, its claimants, the count of
+    named people of it and the parties within it."""
     subject = get_object_or_404(Party.objects.select_related("conflict", "side"), slug=slug)
     result = recon.reconcile(subject.conflict_id, version=data_version(request))
     tree = _tree(result.parties, subject.pk)
@@ -565,6 +566,9 @@ def party(request, slug, fmt=None):
             "children": [p for p, depth in tree if depth == 1],
             "tables": tables,
             "claimants": list(subject.claimants.all()),
+            "named_count": CasualtyRecord.objects.counted()
+            .filter(party_id__in=[p.id for p, _depth in tree])
+            .count(),
             "csv_url": reverse("casualties:party_csv", args=[subject.slug]),
         },
     )
@@ -624,7 +628,7 @@ def category(request, slug, fmt=None):
 @cached_page
 def event(request, slug, fmt=None):
     """Queries on a warm cache: the event (with place), the cache version, the count of its
-    claims, one page of claims, their sources."""
+    claims, one page of claims, their sources, its first named victims (with their party)."""
     ev = get_object_or_404(Event.objects.select_related("place", "conflict"), slug=slug)
     claims = published_claims().filter(event=ev)
     if fmt == "csv":
@@ -647,6 +651,12 @@ def event(request, slug, fmt=None):
         {
             "event": ev,
             "figures": figures,
+            "victims": list(
+                CasualtyRecord.objects.in_register()
+                .filter(event=ev)
+                .order_by("name")[: VICTIMS_SHOWN + 1]
+            ),
+            "victims_shown": VICTIMS_SHOWN,
             **_page_context(request, claims),
             "csv_url": reverse("casualties:event_csv", args=[ev.slug]),
         },
@@ -730,7 +740,7 @@ def claimant(request, slug, fmt=None):
 @cached_page
 def place(request, slug, fmt=None):
     """Queries: the place, its names, its events, the count of its claims, one page of them,
-    their sources."""
+    their sources, the count of named people there."""
     where = get_object_or_404(Place.objects.prefetch_related("names"), slug=slug)
     claims = published_claims().filter(place=where)
     if fmt == "csv":
@@ -742,6 +752,7 @@ def place(request, slug, fmt=None):
             "place": where,
             "names": list(where.names.all()),
             "events": list(where.events.all()),
+            "named_count": CasualtyRecord.objects.counted().filter(place=where).count(),
             **_page_context(request, claims),
             "csv_url": reverse("casualties:place_csv", args=[where.slug]),
         },
@@ -807,5 +818,157 @@ def methodology(request):
                 for slug, (roles, outcomes) in recon.RECORD_COUNTS.items()
             ],
             "roles": recon.Role.LABELS.values(),
+        },
+    )
+
+
+# --- named people ----------------------------------------------------------------------------
+
+PEOPLE_PER_PAGE = 50
+VICTIMS_SHOWN = 50  # named victims listed on an event's page; the rest behind a link
+
+PEOPLE_CSV_HEADER = [
+    "external_id", "name", "name_latin", "name_transliterated", "aliases", "role", "rank",
+    "party", "counted_in", "sex", "age", "age_band", "status", "outcome", "cause", "date",
+    "date_precision", "died_after_war", "place", "place_precision", "event",
+    "corroboration", "url",
+]  # fmt: skip
+
+
+def _date_param(request, name):
+    try:
+        return datetime.date.fromisoformat(request.GET.get(name, "").strip())
+    except ValueError:
+        return None
+
+
+def people_filters(request):
+    """The filters of ``/people/`` as read from the query string (bad values are ignored)."""
+    get = request.GET
+    return {
+        "q": get.get("q", "").strip()[:200],
+        "party": get.get("party", "").strip()[:100],
+        "role": get.get("role", "") if get.get("role") in CasualtyRecord.Role.values else "",
+        "outcome": get.get("outcome", "")
+        if get.get("outcome") in CasualtyRecord.Outcome.values
+        else "",
+        "category": get.get("category", "") if get.get("category") in recon.RECORD_COUNTS else "",
+        "place": get.get("place", "").strip()[:100],
+        "event": get.get("event", "").strip()[:120],
+        "from": _date_param(request, "from"),
+        "to": _date_param(request, "to"),
+    }
+
+
+def party_subtree(parties, slug) -> list[int]:
+    """The ids of the party ``slug`` and every party inside it, from a list of parties."""
+    children = {}
+    for p in parties:
+        children.setdefault(p.parent_id, []).append(p)
+    todo = [p for p in parties if p.slug == slug]
+    ids = []
+    while todo:
+        node = todo.pop()
+        ids.append(node.pk)
+        todo += children.get(node.pk, [])
+    return ids
+
+
+def people_queryset(filters, parties):
+    """Published records, one per person, filtered as the named floors count them: a party
+    with the parties inside it, a kind of loss by its roles and outcomes
+    (``reconciliation.RECORD_COUNTS``)."""
+    qs = CasualtyRecord.objects.in_register()
+    if filters["q"]:
+        qs = qs.matching(filters["q"])
+    if filters["party"]:
+        qs = qs.filter(party_id__in=party_subtree(parties, filters["party"]))
+    if filters["category"]:
+        roles, outcomes = recon.RECORD_COUNTS[filters["category"]]
+        qs = qs.filter(role__in=sorted(roles), outcome__in=sorted(outcomes))
+    if filters["role"]:
+        qs = qs.filter(role=filters["role"])
+    if filters["outcome"]:
+        qs = qs.filter(outcome=filters["outcome"])
+    if filters["place"]:
+        qs = qs.filter(place__slug=filters["place"])
+    if filters["event"]:
+        qs = qs.filter(event__slug=filters["event"])
+    if filters["from"]:
+        qs = qs.filter(date__gte=filters["from"])
+    if filters["to"]:
+        qs = qs.filter(date__lte=filters["to"])
+    return qs.order_by("name_latin", "name", "id")
+
+
+def people_csv_rows(queryset):
+    for r in queryset.iterator(chunk_size=2000):
+        yield [
+            r.external_id, r.name, r.name_latin, r.name_transliterated,
+            " | ".join(r.aliases.splitlines()), r.role, r.rank, r.party.name,
+            r.counted_in.name if r.counted_in else "", r.sex, r.age, r.age_band, r.ihl_status,
+            r.outcome, r.cause, r.date, r.date_precision, r.died_after_war,
+            r.place.name if r.place else "", r.place_precision, r.event.name if r.event else "",
+            r.corroboration, r.get_absolute_url(),
+        ]  # fmt: skip
+
+
+@require_safe
+def people(request, fmt=None):
+    """The public register of named people. Not page-cached (the key is the path, and the
+    results depend on the query string). Queries: the parties, the places and the events
+    (the filter's choices), the count, one page of records (with party, place and event)."""
+    filters = people_filters(request)
+    parties = list(Party.objects.only("slug", "name", "parent_id"))
+    qs = people_queryset(filters, parties)
+    if fmt == "csv":
+        qs = qs.select_related("counted_in")
+        return csv_response("people.csv", PEOPLE_CSV_HEADER, people_csv_rows(qs))
+    page = Paginator(qs, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "casualties/people.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "parties": parties,
+            "places": list(Place.objects.only("slug", "name")),
+            "events": list(Event.objects.only("slug", "name")),
+            "roles": CasualtyRecord.Role.choices,
+            "outcomes": CasualtyRecord.Outcome.choices,
+            "csv_url": reverse("casualties:people_csv")
+            + (f"?{query.urlencode()}" if query else ""),
+        },
+    )
+
+
+@require_safe
+@cached_page
+def person(request, external_id):
+    """One named person. Queries: the record (with party, place, event, conflict), its
+    sources. A record merged into another sends the reader there."""
+    try:
+        record = (
+            CasualtyRecord.objects.published()
+            .select_related("party", "place", "event", "conflict", "counted_in", "merged_into")
+            .get(external_id=external_id)
+        )
+    except CasualtyRecord.DoesNotExist:
+        raise Http404("No published record with this identifier.") from None
+    if record.merged_into_id is not None:
+        return redirect(record.merged_into.get_absolute_url())
+    return render(
+        request,
+        "casualties/person.html",
+        {
+            "record": record,
+            "aliases": [a for a in record.aliases.splitlines() if a.strip()],
+            "sources": [
+                {"title": s.title, "publisher": s.publisher, "url": http_url(s.url)}
+                for s in record.sources.all()
+            ],
         },
     )

@@ -143,8 +143,11 @@ class ClaimForm(ReasonForm):
         text = data.get("figure_text")
         if not text:
             return data
+        # The best value follows the bounds: cleared bounds are read again from the words,
+        # best value included, whatever the best box still holds.
+        bounds = ("lower", "upper", "qualifier")
         bounds_typed = any(name in self.changed_data for name in FIGURE_FIELDS)
-        bounds_empty = not any(data.get(n) not in (None, "") for n in FIGURE_FIELDS)
+        bounds_empty = not any(data.get(n) not in (None, "") for n in bounds)
         if bounds_empty or ("figure_text" in self.changed_data and not bounds_typed):
             figure = parse_figure(text)
             data["lower"], data["upper"], data["qualifier"], data["best"] = (

@@ -92,12 +92,15 @@ class TableImportMixin(ImportButtonMixin):
             if token not in uploads:
                 messages.error(request, "That upload has expired; upload the file again.")
                 return HttpResponseRedirect(request.path)
-            stored, name = uploads[token]
+            stored, name, *options = uploads[token]
+            publish = bool(options and options[0])
             if "cancel" in request.POST:
                 self._forget(request, token)
                 return HttpResponseRedirect(request.path)
             with open(stored, "rb") as f:
-                result = import_file(f, name, kind=self.import_kind, user=request.user)
+                result = import_file(
+                    f, name, kind=self.import_kind, user=request.user, publish=publish
+                )
             if result.ok:
                 self._forget(request, token)
                 messages.success(
@@ -111,6 +114,13 @@ class TableImportMixin(ImportButtonMixin):
                 )
             return self._preview(request, result, token)
         form = UploadForm(request.POST or None, request.FILES or None)
+        if self.import_kind == "records" and request.user.has_perm(
+            "casualties.publish_casualtyrecord"
+        ):
+            # Imported records arrive as drafts unless a reviewer asks (docs/import-export.md).
+            form.fields["publish"] = forms.BooleanField(
+                required=False, label="Publish the new records (they arrive as drafts otherwise)"
+            )
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             token = secrets.token_urlsafe(16)
@@ -118,12 +128,14 @@ class TableImportMixin(ImportButtonMixin):
             with open(stored, "wb") as out:
                 for chunk in upload.chunks():
                     out.write(chunk)
-            uploads[token] = (str(stored), os.path.basename(upload.name))
+            publish = bool(form.cleaned_data.get("publish"))
+            uploads[token] = (str(stored), os.path.basename(upload.name), publish)
             request.session[SESSION_KEY] = uploads
             with open(stored, "rb") as f:
                 result = import_file(
-                    f, upload.name, kind=self.import_kind, user=request.user, dry_run=True
-                )
+                    f, upload.name, kind=self.import_kind, user=request.user, dry_run=True,
+                    publish=publish,
+                )  # fmt: skip
             return self._preview(request, result, token)
         context = {
             **self.admin_site.each_context(request),
@@ -164,7 +176,7 @@ class TableImportMixin(ImportButtonMixin):
 
     def _forget(self, request, token):
         uploads = request.session.get(SESSION_KEY, {})
-        stored, _ = uploads.pop(token, (None, None))
+        stored, *_ = uploads.pop(token, (None, None))
         request.session[SESSION_KEY] = uploads
         if stored:
             Path(stored).unlink(missing_ok=True)

@@ -277,7 +277,11 @@ TABLE_NAMES = ("claims", "records", "sources", "events", "parties", "places", "c
                "claimants")  # fmt: skip
 # Columns an export for the public leaves out: an editor's note, and the row versions (the
 # admin's edit-conflict token, meaningless outside this database).
-PRIVATE = {"claims": frozenset({"note", "version"}), "records": frozenset({"version"})}
+PRIVATE = {
+    "claims": frozenset({"note", "version"}),
+    # A record's sensitive fields (date of birth, private notes, contacts): never public.
+    "records": frozenset({"version", "date_of_birth", "private_notes", "contact_details"}),
+}
 
 
 def _tables() -> dict[str, Table]:

@@ -71,6 +71,7 @@ SAMPLE_ROWS = 50  # rows of each class kept for the preview page
 _ID = re.compile(r"^[-a-zA-Z0-9_]+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE = {"true", "1", "yes", "y"}
+_TEXT = {"CharField", "TextField", "SlugField"}
 _FALSE = {"false", "0", "no", "n", ""}
 
 
@@ -82,6 +83,34 @@ class RowError:
 
     def __str__(self):
         where = f"row {self.row}" if self.row else "file"
+        return (
+            f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        )
+
+
+GROUP_FIRST_ROWS = 5  # rows named in a grouped error
+
+
+@dataclass
+class ErrorGroup:
+    """Rows with the same error: the message once, the count and the first rows."""
+
+    column: str
+    message: str
+    count: int = 0
+    rows: list[int] = field(default_factory=list)
+
+    @property
+    def rows_text(self) -> str:
+        if self.rows == [0]:
+            return "file"
+        shown = ", ".join(str(r) for r in self.rows)
+        if self.count > len(self.rows):
+            return f"rows {shown}… ({self.count:,} rows)"
+        return f"row{'s' if self.count > 1 else ''} {shown}"
+
+    def __str__(self):
+        where = self.rows_text
         return (
             f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
         )
@@ -102,9 +131,27 @@ class ImportResult:
     note: str = ""
     written: bool = False
 
+    publish: bool = False
+    duplicates: list = field(default_factory=list)  # casualties.duplicates.Pair, records only
+    duplicates_unchecked: int = 0  # rows past casualties.duplicates.IMPORT_ROWS_CHECKED
+
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def grouped_errors(self, first: int = GROUP_FIRST_ROWS) -> list["ErrorGroup"]:
+        """The errors with one entry per (column, message): 3,530 rows citing one unknown
+        source are one entry with the count and the first rows, in the order first seen."""
+        groups: dict[tuple[str, str], ErrorGroup] = {}
+        for error in self.errors:
+            key = (error.column, error.message)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = ErrorGroup(error.column, error.message)
+            group.count += 1
+            if len(group.rows) < first:
+                group.rows.append(error.row)
+        return list(groups.values())
 
     @property
     def rows(self) -> int:
@@ -329,6 +376,30 @@ def _check_claim(values: dict, file_values: dict, lookups: _Lookups, err: Callab
                 err("accepted", "only adversary claims need accepting; this one already counts")
 
 
+# A record rule's field → the column that holds it.
+_RECORD_COLUMN = {"conflict_id": "conflict"}
+
+
+def _check_record(values: dict, wars: dict, err: Callable) -> None:
+    """The record's own rules (``casualties.records``, as ``CasualtyRecord.clean``), on the
+    merged row; then its derived fields (Latin form, search text)."""
+    from casualties.records import derive, record_errors
+
+    if not values["name"].strip():
+        err("name", "is required")
+        return
+    start, end, name = wars.get(values["conflict_id"], (None, None, ""))
+    errors = record_errors(
+        date=values["date"], outcome=values["outcome"],
+        died_after_war=values["died_after_war"], conflict_start=start,
+        conflict_end=end, conflict_name=name, date_of_birth=values["date_of_birth"],
+        age=values["age"], age_band=values["age_band"],
+    )  # fmt: skip
+    for field_name, message in errors.items():
+        err(_RECORD_COLUMN.get(field_name, field_name), message)
+    derive(values)
+
+
 @dataclass(frozen=True)
 class _PartyRef:
     pk: int
@@ -347,14 +418,29 @@ def import_file(
     via: str = "admin",
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    publish: bool = False,
 ) -> ImportResult:
     """Import ``f`` (a binary, seekable file) as ``kind`` ("claims" or "records").
 
     Returns the counts and every error. With any error nothing is written. ``progress`` is
     called with the number of rows read so far after each chunk.
+
+    New records arrive as drafts, or published with ``publish`` (only for a user who may
+    publish records, ``casualties.publish_casualtyrecord``; an import with no user is not
+    checked). A record's status is never changed by a file: that is the workflow's.
     """
     spec = SPECS[kind]
-    result = ImportResult(kind, file_name, dry_run)
+    result = ImportResult(kind, file_name, dry_run, publish=publish)
+    if (
+        publish
+        and kind == "records"
+        and user is not None
+        and not user.has_perm("casualties.publish_casualtyrecord")
+    ):
+        result.errors.append(
+            RowError(0, "", "you may not publish records: import them without “publish”")
+        )
+        return result
     try:
         table = read_table(f, file_name, spec.columns)
     except FileError as exc:
@@ -365,9 +451,11 @@ def import_file(
     try:
         if dry_run:
             job.run(table.rows(), progress)
+            job.finish()
         else:
             with transaction.atomic():
                 job.run(table.rows(), progress)
+                job.finish()
                 if result.errors:
                     raise _Rollback
                 result.written = True
@@ -398,9 +486,30 @@ class _Job:
         for f in spec.model._meta.concrete_fields:
             if not f.primary_key:
                 self._defaults[f.attname] = (
-                    f.get_default() if f.has_default() and not callable(f.default) else None
+                    f.get_default()
+                    if f.has_default() and not callable(f.default)
+                    # Blank text is "" (a column left out of the file), never NULL.
+                    else ("" if not f.null and f.get_internal_type() in _TEXT else None)
                 )
         self._defaults["external_id"] = ""
+        if spec.kind == "records":
+            from casualties.duplicates import ImportDuplicates
+            from casualties.models import Conflict
+
+            self._defaults["status"] = (
+                CasualtyRecord.Status.PUBLISHED if result.publish else CasualtyRecord.Status.DRAFT
+            )
+            self.wars = {
+                c.pk: (c.start_date, c.end_date, c.name)
+                for c in Conflict.objects.only("start_date", "end_date", "name")
+            }
+            self.duplicates = ImportDuplicates()
+
+    def finish(self):
+        """After the last chunk: the probable duplicates of the file's new records."""
+        if self.spec.kind == "records":
+            self.result.duplicates = self.duplicates.pairs()
+            self.result.duplicates_unchecked = self.duplicates.unchecked
 
     def run(self, rows: Iterable, progress):
         chunk, read = [], 0
@@ -491,8 +600,8 @@ class _Job:
                     err(col.name, "is required")
             if spec.kind == "claims" and len(result.errors) == errors_before:
                 _check_claim(values, file_values, self.lookups, err)
-            elif spec.kind == "records" and not values["name"].strip():
-                err("name", "is required")
+            elif spec.kind == "records" and len(result.errors) == errors_before:
+                _check_record(values, self.wars, err)
             if len(result.errors) > errors_before:
                 continue
             many_now = existing_many.get(current["id"], []) if current else []
@@ -505,6 +614,8 @@ class _Job:
                     slugs = [self.source_slugs.get(sid, str(sid)) for sid in dropped]
                     err("sources", deletion_refused(ClaimSource, "cited source", slugs))
                     continue
+            if spec.kind == "records":
+                self.duplicates.add(number, values, is_new=current is None)
             if current is None:
                 result.new += 1
                 new.append((values, many or []))

@@ -21,8 +21,11 @@ Claims (``CLAIM_COLUMNS``; the row id is ``external_id``)::
 Casualty records (``RECORD_COLUMNS``; the row id is ``external_id``)::
 
     external_id, conflict, name, name_transliterated, role, rank, description, party,
-    outcome, date, place, event, sources, version
-    (sources: source slugs separated by ``;``)
+    outcome, date, place, event, sources, counted_in, aliases, sex, age, age_band, ihl_status,
+    cause, date_precision, place_precision, corroboration, died_after_war,
+    date_of_birth, private_notes, contact_details, version
+    (sources: source slugs separated by ``;``; aliases: one per line; the last three are
+    sensitive: never in a public download)
 
 ``version`` (claims and records) is the row's version when it was exported; optional. An
 import row whose version is not the row's version now is refused ("changed since you exported
@@ -140,8 +143,24 @@ RECORD_COLUMNS: tuple[Col, ...] = (
     _fk("place", Place),
     _fk("event", Event),
     Col("sources", "sources", "many", Source),
+    _fk("counted_in", Party),
+    Col("aliases", "aliases"),
+    Col("sex", "sex", "choice"),
+    Col("age", "age", "int"),
+    Col("age_band", "age_band", "choice"),
+    Col("ihl_status", "ihl_status", "choice"),
+    Col("cause", "cause"),
+    Col("date_precision", "date_precision", "choice"),
+    Col("place_precision", "place_precision", "choice"),
+    Col("corroboration", "corroboration", "choice"),
+    Col("died_after_war", "died_after_war", "bool"),
+    # Sensitive: in editors' exports and imports, never in a public download (RECORD_SENSITIVE).
+    Col("date_of_birth", "date_of_birth", "date"),
+    Col("private_notes", "private_notes"),
+    Col("contact_details", "contact_details"),
     Col("version", "version", "int"),
 )
+RECORD_SENSITIVE = frozenset({"date_of_birth", "private_notes", "contact_details"})
 
 SOURCE_COLUMNS = (
     Col("slug", "slug", required=True),

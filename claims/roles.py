@@ -21,7 +21,8 @@ EDITOR, REVIEWER, ADMINISTRATOR = "editor", "reviewer", "administrator"
 ROLES = [EDITOR, REVIEWER, ADMINISTRATOR]
 
 # The editorial models (all tracked by history and versioned).
-WORLD = ["conflict", "side", "party", "place", "placename", "event", "category", "casualtyrecord"]
+WORLD = ["conflict", "side", "party", "place", "placename", "event", "category", "casualtyrecord",
+         "distinctpair"]  # fmt: skip
 CLAIMS = ["claimant", "source", "claim", "claimsource"]
 EDITABLE = [("casualties", m) for m in WORLD] + [("claims", m) for m in CLAIMS]
 
@@ -36,6 +37,7 @@ EDITOR_PERMS = _model_perms(["view", "add", "change"], EDITABLE) | {
 REVIEWER_PERMS = EDITOR_PERMS | {
     "claims.change_contradictionflag",  # resolve flags
     "claims.publish_claim",  # publish, send back, retract; import claims
+    "casualties.publish_casualtyrecord",  # the same for named records; import them published
     "claims.restore_revision",
 }
 

@@ -35,8 +35,15 @@ class ImportCommand(BaseCommand):
             "needs what that user may do in the admin. Default: none (not checked).",
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress on stderr.")
+        if self.kind == "records":
+            parser.add_argument(
+                "--publish",
+                action="store_true",
+                help="Publish the new records (they arrive as drafts otherwise); --user must be "
+                "allowed to publish records.",
+            )
 
-    def handle(self, *args, file, dry_run, user, no_progress, **options):
+    def handle(self, *args, file, dry_run, user, no_progress, publish=False, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
@@ -57,14 +64,19 @@ class ImportCommand(BaseCommand):
         with path.open("rb") as f:
             result = import_file(
                 f, path.name, kind=self.kind, user=account, via="command", dry_run=dry_run,
-                progress=progress,
+                progress=progress, publish=publish,
             )  # fmt: skip
         if progress:
             sys.stderr.write("\n")
         if result.note:
             self.stdout.write(f"Note: the file was {result.note}.")
-        for error in result.errors:
-            self.stderr.write(str(error))
+        for group in result.grouped_errors():
+            self.stderr.write(str(group))
+        for pair in result.duplicates[:50]:
+            self.stdout.write(
+                f"Probable duplicate ({pair.score}): {pair.first.label} / {pair.second.label}: "
+                + "; ".join(pair.reasons)
+            )
         verb = "would import" if dry_run else "imported"
         if result.errors:
             raise CommandError(

@@ -88,6 +88,13 @@ def test_a_record_with_sources_keeps_history_of_its_sources(client_as_admin, wor
             "party": world.alpha.pk,
             "outcome": "killed",
             "sources": [world.source.pk],
+            # The choices a browser sends as they are preselected (their defaults).
+            "sex": "unknown",
+            "age_band": "unknown",
+            "ihl_status": "unknown",
+            "date_precision": "day",
+            "place_precision": "unknown",
+            "corroboration": "undetermined",
             "change_reason": "Named in the report",
         },
     )

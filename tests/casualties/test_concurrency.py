@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 TRACKED = {
     "casualties.conflict", "casualties.side", "casualties.party", "casualties.place",
     "casualties.placename", "casualties.event", "casualties.category",
-    "casualties.casualtyrecord", "claims.claimant", "claims.source", "claims.claim",
+    "casualties.casualtyrecord", "casualties.distinctpair", "claims.claimant", "claims.source",
+    "claims.claim",
     "claims.claimsource", "claims.contradictionflag",
 }  # fmt: skip
 

@@ -81,7 +81,7 @@ class TestOtherTables:
             for i, name in enumerate(["Ստեփանակերտ", "Xankəndi", "Степанакерт"]):
                 CasualtyRecord.objects.create(
                     conflict=world.conflict, external_id=f"r-{i}", name=name,
-                    role="civilian", party=world.alpha, outcome="killed",
+                    role="civilian", party=world.alpha, outcome="killed", status="published",
                 )  # fmt: skip
         _, rows = download(client, "records", fmt)
         assert [r["name"] for r in rows] == ["Ստեփանակերտ", "Xankəndi", "Степанакерт"]
@@ -94,9 +94,15 @@ class TestOtherTables:
             for_record = Source.objects.create(slug="for-record", title="For a record")
             record = CasualtyRecord.objects.create(
                 conflict=world.conflict, external_id="r", name="R", role="civilian",
-                party=world.alpha, outcome="killed",
+                party=world.alpha, outcome="killed", status="published",
             )  # fmt: skip
             record.sources.set([for_record])
+            # A draft record's source is not public either.
+            draft_record = CasualtyRecord.objects.create(
+                conflict=world.conflict, external_id="d", name="D", role="civilian",
+                party=world.alpha, outcome="killed",
+            )  # fmt: skip
+            draft_record.sources.set([draft_only])
         make_claim()
         draft = make_claim(status="draft")
         with change_context(user=None, reason=SETUP):

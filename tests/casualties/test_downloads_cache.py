@@ -116,7 +116,7 @@ class TestAWriteShowsInTheNextDownload:
         with change_context(user=None, reason=SETUP):
             record = CasualtyRecord.objects.create(
                 conflict=world.conflict, external_id="r", name="R", role="civilian",
-                party=world.alpha, outcome="killed",
+                party=world.alpha, outcome="killed", status="published",
             )  # fmt: skip
             other = Source.objects.create(slug="other", title="Other")
         assert rows(client, "records")[0]["sources"] == ""

@@ -233,18 +233,19 @@ QUERY_COUNTS = [
     # (claimant, its party, subject, category, event, place), 6 sources. No COUNT: the
     # reconciliation counted the same claims.
     ("figure", ("alpha", "military-killed"), 10, 6),
-    # 2 party with conflict and side, 3 its claimants.
-    ("party", ("alpha",), 7, 3),
+    # 2 party with conflict and side, 3 its claimants, 4 the count of its named people.
+    ("party", ("alpha",), 8, 4),
     # 2 category, 3 conflicts.
     ("category", ("civilians-killed",), 7, 3),
-    # 2 event with place and conflict, 3 count of claims, 4 a page of claims, 5 sources.
-    ("event", ("ganja-attacks",), 9, 5),
+    # 2 event with place and conflict, 3 count of claims, 4 a page of claims, 5 sources,
+    # 6 its named victims with their party.
+    ("event", ("ganja-attacks",), 10, 6),
     # 2 claimant with party, 3 count, 4 a page of claims, 5 sources, 6 its highest figures
     # about adversaries grouped by subject and category.
     ("claimant", ("alpha-mod",), 10, 6),
-    # 2 place, 3 its names, 4 count of claims, 5 a page of claims, 6 sources, 7 its events.
-    # Uncached, no data version is needed: 6.
-    ("place", ("stepanakert",), 7, 6),
+    # 2 place, 3 its names, 4 count of claims, 5 a page of claims, 6 sources, 7 its events,
+    # 8 the count of named people there. Uncached, no data version is needed: 7.
+    ("place", ("stepanakert",), 8, 7),
     # 2 parties, 3 categories, 4 claimants, 5 events with places, 6 places.
     ("browse", (), 6, 5),
 ]

@@ -8,6 +8,7 @@ from django.forms.models import model_to_dict
 
 from casualties.history import change_context
 from casualties.models import CasualtyRecord
+from casualties.services import record_create
 from claims import exporting
 from claims.importing import import_file
 from claims.models import Claim, ClaimSource
@@ -48,17 +49,21 @@ def data(world, make_claim):
         period_end=datetime.date(2020, 10, 3), figure_text="up to 300 to 400",
     )  # fmt: skip
     ClaimSource.objects.filter(claim__external_id="odd-1").update(locator="p. 3; (note)")
-    with change_context(user=None, reason="setup"):
-        CasualtyRecord.objects.create(
-            conflict=world.conflict, external_id="rec-1", name="Արամ Պետրոսյան",
-            name_transliterated="Aram Petrosyan", role="serviceman", party=world.alpha,
-            outcome="killed", date=datetime.date(2020, 10, 2), description="=not a formula",
-        )  # fmt: skip
-        CasualtyRecord.objects.create(
-            conflict=world.conflict, external_id="rec-2", name="Vüqar Əliyev", role="civilian",
-            party=world.beta, outcome="wounded",
-        )  # fmt: skip
-        CasualtyRecord.objects.get(external_id="rec-1").sources.add(world.source)
+    # Through the service, which derives the Latin form as the import does.
+    record_create(
+        user=None, reason="setup", sources=[world.source],
+        conflict=world.conflict, external_id="rec-1", name="Արամ Պետրոսյան",
+        name_transliterated="Aram Petrosyan", role="serviceman", party=world.alpha,
+        outcome="killed", date=datetime.date(2020, 10, 2), description="=not a formula",
+        aliases="Aram Petrossian\nԱրամ Պետրոսեան", sex="man", age=34, age_band="adult",
+        ihl_status="armed_forces", cause="drone strike", corroboration="confirmed",
+        place_precision="district", counted_in=world.alpha_army,
+        date_of_birth=datetime.date(1986, 5, 1), private_notes="=private", contact_details="x",
+    )  # fmt: skip
+    record_create(
+        user=None, reason="setup", conflict=world.conflict, external_id="rec-2",
+        name="Vüqar Əliyev", role="civilian", party=world.beta, outcome="wounded",
+    )  # fmt: skip
 
 
 def export(name, model, fmt) -> bytes:

@@ -130,10 +130,11 @@ class TestFloorsAndBounds:
                 CasualtyRecord.objects.create(
                     conflict=world.conflict, external_id=f"r{i}", name=f"Person {i}",
                     role="serviceman", party=world.alpha_army, outcome="killed",
+                    status="published",
                 )  # fmt: skip
             CasualtyRecord.objects.create(
                 conflict=world.conflict, external_id="r-w", name="Wounded", role="serviceman",
-                party=world.alpha, outcome="wounded",
+                party=world.alpha, outcome="wounded", status="published",
             )  # fmt: skip
         fig = figure_of(world)
         assert (fig.lower, fig.record_count, fig.basis) == (3, 3, "records")

@@ -241,7 +241,7 @@ def test_a_background_refresh_reads_the_database_and_closes_its_connection(world
     version = recon.cache_version()
     figure = recon.reconcile(world.conflict.pk).categories[world.killed.pk].figure
     assert figure(world.alpha.pk).lower == 100
-    Claim.objects.filter(pk=claim.pk).update(lower=120, upper=120)
+    Claim.objects.filter(pk=claim.pk).update(lower=120, best=120, upper=120)
     assert recon.cache_version() == version  # unseen by the token
     go_stale(world.conflict.pk, version)
     stale = recon.reconcile(world.conflict.pk).categories[world.killed.pk].figure

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from casualties.history import change_context
 from casualties.models import CasualtyRecord, Place, PlaceName
+from casualties.services import record_create
 from claims import exporting
 from claims.models import Claim, ClaimSource, Source
 
@@ -65,12 +66,13 @@ def tricky(world, make_claim):
     with change_context(user=None, reason=SETUP):
         ClaimSource.objects.create(claim=claim, source=second, locator="p. 3; (table 2)")
         for i, name in enumerate(["Ստեփանակերտ Ավագյան", "Xankəndi Əliyev", "Степан Петров"]):
-            record = CasualtyRecord.objects.create(
+            # Through the service, which derives the Latin form as the import does.
+            record_create(
+                user=None, reason=SETUP, sources=[world.source, second][: i + 1],
                 conflict=world.conflict, external_id=f"r-{i}", name=name,
                 name_transliterated="=" + name[:3], role="civilian", party=world.alpha,
                 outcome="killed", place=place,
             )  # fmt: skip
-            record.sources.set([world.source, second][: i + 1])
     return world
 
 

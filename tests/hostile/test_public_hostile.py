@@ -30,6 +30,8 @@ PAGES = [
     "/claimants/alpha-mod/",
     "/places/town/",
     "/claims/c-1/",
+    "/people/",
+    "/people.csv",
 ]
 # Path patterns with a slot for a slug; the slug converter refuses most hostile slugs (404).
 PATHS = [
@@ -42,6 +44,7 @@ PATHS = [
     "/claimants/{}/",
     "/places/{}/",
     "/claims/{}/",
+    "/people/{}/",
 ]
 
 

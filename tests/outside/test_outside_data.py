@@ -41,7 +41,12 @@ def imported(django_db_setup, django_db_blocker, tmp_path_factory):
         (folder / "records.csv").write_bytes(records)
         call_command("import_claims", str(folder / "claims.csv"), "--user", "boss", "--no-progress")
         call_command(
-            "import_records", str(folder / "records.csv"), "--user", "boss", "--no-progress"
+            "import_records",
+            str(folder / "records.csv"),
+            "--user",
+            "boss",
+            "--no-progress",
+            "--publish",  # imported records are drafts unless published on import
         )
         yield per_day
         transaction.set_rollback(True)
