@@ -4,21 +4,41 @@
 through the ``editors_desk`` tag (claims/templatetags/desk.py), so the admin site stays Django's.
 """
 
+from django.core.cache import cache
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
 from claims.models import Claim, ContradictionFlag, Source
 
 SHOWN = 10  # rows of each list
+DUPLICATES_CACHE_SECONDS = 24 * 3600  # the key changes with every write that matters
 # Whose changes "Changed recently" lists: the editorial models editors work in most.
 RECENT_MODELS = [Claim, Source]
 
 
 def probable_duplicate_people(user) -> dict | None:
-    """HOOK for issue 12 (named people): ``{"count": n, "url": duplicates page}`` once a cheap
-    duplicates count exists (a queryset or a cached count; never the full pairwise search on
-    every index load). None hides the line; nothing on main provides it yet."""
-    return None
+    """``{"count": n, "url": the duplicates page}`` for those who may see named records.
+
+    The search (``casualties.duplicates.database_pairs``) reads every record, so its count is
+    cached under the latest history ids of records and of "different people" decisions: any
+    write to either makes a new key, and an index load without one costs two small queries.
+    """
+    if not user.has_perm("casualties.view_casualtyrecord"):
+        return None
+    from casualties.duplicates import database_pairs
+    from casualties.models import CasualtyRecord, DistinctPair
+
+    latest = [
+        model.history.aggregate(last=Max("history_id"))["last"] or 0
+        for model in (CasualtyRecord, DistinctPair)
+    ]
+    key = "desk:duplicates:{}:{}".format(*latest)
+    count = cache.get(key)
+    if count is None:
+        count = len(database_pairs())
+        cache.set(key, count, DUPLICATES_CACHE_SECONDS)
+    return {"count": count, "url": reverse("admin:casualties_casualtyrecord_duplicates")}
 
 
 def recent_changes(limit: int = SHOWN) -> list[dict]:

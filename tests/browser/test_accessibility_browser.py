@@ -4,8 +4,7 @@ violation (issue 16, item 8). The vendored axe is tests/browser/axe.py's."""
 import pytest
 from django.urls import reverse
 
-from casualties.history import change_context
-from casualties.models import CasualtyRecord
+from casualties.services import record_create
 from tests.browser.axe import axe_violations, describe
 from tests.browser.chromium import MARKS
 from tests.casualties.test_views import ledger  # noqa: F401  (the public pages' data)
@@ -15,11 +14,11 @@ pytestmark = MARKS
 
 @pytest.fixture
 def record(world):
-    with change_context(user=None, reason="test setup"):
-        return CasualtyRecord.objects.create(
-            conflict=world.conflict, name="Artur Mayakov", role="military", party=world.alpha,
-            outcome="killed", external_id="artur-mayakov",
-        )  # fmt: skip
+    return record_create(
+        user=None, reason="test setup", conflict=world.conflict, name="Artur Mayakov",
+        role="serviceman", party=world.alpha, outcome="killed", external_id="artur-mayakov",
+        sources=[world.source], status="published",
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -40,7 +39,7 @@ def admin_pages(ledger, record):  # noqa: F811
     ]
 
 
-def public_pages(ledger):  # noqa: F811
+def public_pages(ledger, record):  # noqa: F811
     """One page of each public template."""
     return [
         reverse("casualties:home"),  # overview.html
@@ -56,6 +55,8 @@ def public_pages(ledger):  # noqa: F811
         reverse("casualties:place", args=["stepanakert"]),
         reverse("casualties:claim", args=[ledger.official.external_id]),
         reverse("casualties:downloads"),
+        reverse("casualties:people"),
+        reverse("casualties:person", args=["artur-mayakov"]),
     ]
 
 
@@ -83,9 +84,10 @@ def test_every_public_page_template_has_no_serious_violations(
     live_server,
     page,
     ledger,  # noqa: F811
+    record,
 ):
     found = {}
-    for url in public_pages(ledger):
+    for url in public_pages(ledger, record):
         response = page.goto(live_server.url + url)
         assert response.status == 200, url
         violations = axe_violations(page)
@@ -105,3 +107,11 @@ def test_the_preview_of_a_draft_has_no_serious_violations(
     page.goto(live_server.url + reverse("admin:claims_claim_preview", args=[ledger.draft.pk]))
     assert page.locator(".preview-banner").is_visible()
     assert not axe_violations(page), describe(axe_violations(page))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_axe_finds_what_it_should(live_server, page, world):
+    """The check can fail: an unlabelled input added to a page is reported."""
+    page.goto(live_server.url + reverse("casualties:methodology"))
+    page.evaluate("() => document.body.appendChild(document.createElement('input'))")
+    assert [v["id"] for v in axe_violations(page)] == ["label"]

@@ -1,9 +1,13 @@
 """The admin index as a desk (issue 16, item 2): what waits for me, and what changed recently."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
+from casualties.duplicates import database_pairs
 from casualties.history import change_context
+from casualties.services import record_create
 from claims.desk import desk_for
 from claims.models import Claim, ContradictionFlag
 from claims.services import claim_send_back, claim_submit_for_review
@@ -64,8 +68,33 @@ def test_the_index_lists_what_changed_recently_with_who_and_why(client, reviewer
     assert reverse("admin:claims_claim_history", args=[drafts.pk]) in page
 
 
-def test_the_duplicates_line_waits_for_its_hook(editor, drafts):
-    assert desk_for(editor)["duplicates"] is None
+def test_probable_duplicate_people_are_counted_and_linked(client, editor, world):
+    for i in range(2):
+        record_create(
+            user=None, reason="test", conflict=world.conflict, name="Sergey Shakaryan",
+            role="serviceman", party=world.alpha, outcome="killed", external_id=f"r-{i}",
+            date=datetime.date(2020, 10, 3),
+        )  # fmt: skip
+    assert len(database_pairs()) == 1
+    client.force_login(editor)
+    page = client.get(INDEX).content.decode()
+    url = reverse("admin:casualties_casualtyrecord_duplicates")
+    assert f'<a href="{url}">1 pair</a>' in page
+
+
+def test_the_duplicates_count_is_cached_until_a_record_changes(editor, world, monkeypatch):
+    import casualties.duplicates
+
+    calls = []
+    monkeypatch.setattr(casualties.duplicates, "database_pairs", lambda: calls.append(1) or [])
+    desk_for(editor), desk_for(editor)
+    assert len(calls) == 1
+    record_create(
+        user=None, reason="test", conflict=world.conflict, name="Someone", role="serviceman",
+        party=world.alpha, outcome="killed", external_id="r-9",
+    )  # fmt: skip
+    desk_for(editor)
+    assert len(calls) == 2
 
 
 def test_the_index_query_count_does_not_grow_with_the_drafts(

@@ -4,7 +4,7 @@
 // readers announced "combo box" with no name (axe: aria-input-field-name). Name each picker
 // (and a multiple picker's search box) after its field's label (or, in a table of inline
 // rows, the select's own aria-label), and each inline row's "Delete" checkbox, now and
-// whenever rows are added.
+// whenever rows are added or choices made.
 (function () {
   function nameOf(select) {
     if (select.id) {
@@ -26,6 +26,12 @@
       if (!name) {
         return;
       }
+      // A multiple picker's "clear all" cross sits directly in its list of choices (axe:
+      // list); it is a mouse shortcut (the keyboard clears with Backspace): hide it from
+      // screen readers.
+      picker.querySelectorAll("ul > .select2-selection__clear").forEach(function (cross) {
+        cross.setAttribute("aria-hidden", "true");
+      });
       const parts = '[role="combobox"], [role="textbox"], input.select2-search__field';
       picker.querySelectorAll(parts).forEach(function (el) {
         if (el.getAttribute("aria-label") !== name) {
