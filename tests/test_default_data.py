@@ -112,7 +112,8 @@ def test_every_object_has_one_history_row_with_the_load_reason():
 def test_every_history_row_names_the_default_data_system_user():
     for model in [*tracked_models(), apps.get_model("claims", "ContradictionFlag")]:
         users = set(model.history.values_list("history_user__username", flat=True))
-        assert users == {"default-data"}, model.__name__
+        assert users <= {"default-data"}, model.__name__  # (some tables start empty)
+    assert set(Claim.history.values_list("history_user__username", flat=True)) == {"default-data"}
     user = Claim.history.first().history_user
     assert (user.get_full_name(), user.is_active, user.has_usable_password()) == (
         "Default data",
