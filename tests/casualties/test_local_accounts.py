@@ -4,11 +4,15 @@ import io
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import connection
 
 
 @pytest.fixture
 def local_sqlite(settings, db):
+    """The embedded default: the command refuses any other database (the last test)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the local accounts are for the embedded SQLite default only")
     settings.DEBUG = True
 
 
@@ -52,3 +56,10 @@ def test_a_reviewer_account_can_publish(local_sqlite):
 def test_the_password_is_printed_once(local_sqlite):
     run()
     assert "password:" not in run()
+
+
+def test_it_refuses_outside_the_local_default(settings, db):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="embedded SQLite default"):
+        run()
+    assert not get_user_model().objects.filter(username="editor").exists()
