@@ -146,3 +146,13 @@ def test_as_known_on_counts_only_the_people_dated_by_then(imported):
     known += 0  # of the default data's Azerbaijani dead, none is dated on or before 15 October
     fig = line(overview(f"?as_of={day}"), "Azerbaijani side", "military-killed", "azerbaijan")
     assert fig.record_count == known < PEOPLE
+
+
+def test_the_named_count_links_to_those_people(client):
+    response = overview("?as_of=2020-10-15")
+    html = response.content.decode()
+    fig = line(response, "Azerbaijani side", "military-killed", "azerbaijan")
+    link = "/people/?party=azerbaijan&amp;category=military-killed&amp;to=2020-10-15"
+    assert f'href="{link}">{fig.record_count:,}</a>' in html
+    listed = client.get(link.replace("&amp;", "&"))
+    assert listed.context["page"].paginator.count == fig.record_count
