@@ -15,5 +15,6 @@ def favicon(request):
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),
+    path("api/v1/", include("claims.api.urls")),
     path("", include("casualties.public_urls")),
 ]

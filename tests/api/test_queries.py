@@ -1,0 +1,73 @@
+"""A page of the API runs the same number of queries whatever the amount of data."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from casualties.history import change_context
+from casualties.models import CasualtyRecord
+
+
+def grow(world, make_claim, n):
+    """n published claims (half of them about the other side) and n named records."""
+    for i in range(n):
+        make_claim(
+            figure_text=str(100 + i),
+            subject=world.alpha if i % 2 else world.beta,
+            as_of=datetime.date(2020, 10, 1) + datetime.timedelta(days=i % 30),
+        )
+    with change_context(user=None, reason="test setup"):
+        for i in range(n):
+            CasualtyRecord.objects.create(
+                conflict=world.conflict, external_id=f"r-{n}-{i}", name=f"Person {i}",
+                party=world.alpha, role="serviceman", outcome="killed", status="published",
+            )  # fmt: skip
+
+
+def queries(api, url):
+    api.get(url)  # the first answer fills the figure and Last-Modified caches
+    with CaptureQueriesContext(connection) as captured:
+        assert api.get(url).status_code == 200
+    return len(captured)
+
+
+URLS = [
+    "/api/v1/claims/",
+    "/api/v1/claims/?subject=alpha&relation=self",
+    "/api/v1/people/",
+    "/api/v1/figures/?party=alpha&category=military-killed",
+    "/api/v1/figures/?party=alpha",
+    "/api/v1/figures/?conflict=test-war",
+    "/api/v1/places/",
+]
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_queries_do_not_grow_with_the_data(api, world, make_claim, url):
+    grow(world, make_claim, 3)
+    few = queries(api, url)
+    grow(world, make_claim, 30)
+    assert queries(api, url) == few
+
+
+def test_a_page_of_claims_takes_four_queries(api, world, make_claim, django_assert_num_queries):
+    grow(world, make_claim, 5)
+    api.get("/api/v1/claims/")
+    # The data version (ETag), the count, the page (with claimant, subject, category, event,
+    # place and conflict), the page's citations with their sources.
+    with django_assert_num_queries(4):
+        api.get("/api/v1/claims/")
+
+
+def test_a_figure_takes_four_queries_on_a_warm_cache(
+    api, world, make_claim, django_assert_num_queries
+):
+    grow(world, make_claim, 5)
+    url = "/api/v1/figures/?party=alpha&category=military-killed"
+    api.get(url)
+    # The data versions (the ETag's and the figures'), the party with its conflict, the
+    # category, the external ids of the claims the figure names. The figure is cached.
+    with django_assert_num_queries(4):
+        api.get(url)
