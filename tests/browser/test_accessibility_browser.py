@@ -109,6 +109,22 @@ def test_the_preview_of_a_draft_has_no_serious_violations(
     assert not axe_violations(page), describe(axe_violations(page))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Swagger UI's own markup: white on light-blue method badges (color-contrast), "
+    "buttons nested in each operation's summary button (nested-interactive), and no lang on "
+    "drf-spectacular's <html> (html-has-lang). Needs templates/claims/api_docs.html to stop "
+    "extending drf-spectacular's page and a contrast stylesheet; the nesting is Swagger UI's.",
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_api_docs_page_has_no_serious_violations(live_server, page, world):
+    """Swagger UI (drf-spectacular's sidecar), drawn once its script has run."""
+    page.goto(live_server.url + reverse("api:docs"))
+    page.wait_for_selector("#swagger-ui .information-container")
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_axe_finds_what_it_should(live_server, page, world):
     """The check can fail: an unlabelled input added to a page is reported."""
