@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint format migrations-check check-deploy seed reset-local-db bench clean
+.PHONY: install run test test-deep lint format migrations-check check-deploy seed reset-local-db bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,8 +39,18 @@ check-deploy: install
 	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
+# On every core (pytest-xdist; each worker has its own test database); PYTEST_WORKERS=0 runs
+# in one process.
+PYTEST_WORKERS ?= auto
 test: install lint migrations-check
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# The property tests with random draws and ten times the examples (make test runs them
+# derandomized, with each test's fixed budget, so a run passes or fails for the code alone).
+test-deep: install
+	HYPOTHESIS_PROFILE=deep $(VENV)/bin/pytest -q tests/claims/test_figure_properties.py \
+		tests/claims/test_reconciliation_properties.py tests/claims/test_rules_rollups.py \
+		tests/casualties/test_charts.py tests/claims/test_exporting.py $(PYTEST_ARGS)
 
 reset-local-db:
 	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm

@@ -132,27 +132,7 @@ class CasualtyRecordAdmin(PublicPreviewMixin, TableImportMixin, ExportAdminMixin
     search_fields = ["name", "name_transliterated", "name_latin", "aliases", "external_id"]
     autocomplete_fields = ["conflict", "party", "place", "event", "sources", "counted_in"]
     readonly_fields = ["status", "review_note", "name_latin", "merged_into"]
-
-    # "View on site" of a record not published: its public page, previewed (admin_preview.py).
-    def is_public(self, obj):
-        return obj.status == CasualtyRecord.Status.PUBLISHED and obj.merged_into_id is None
-
-    def preview_context(self, request, obj):
-        from casualties.views import http_url
-
-        record = (
-            CasualtyRecord.objects.select_related("party", "place", "event", "conflict")
-            .prefetch_related("sources")
-            .get(pk=obj.pk)
-        )
-        return {
-            "record": record,
-            "aliases": [a for a in record.aliases.splitlines() if a.strip()],
-            "sources": [
-                {"title": s.title, "publisher": s.publisher, "url": http_url(s.url)}
-                for s in record.sources.all()
-            ],
-        }
+    workflow_fields = ("status",)  # restores and undeletes keep the live status (or draft)
 
     change_form_template = "admin/casualties/casualtyrecord/change_form.html"
     fieldsets = [
@@ -180,6 +160,27 @@ class CasualtyRecordAdmin(PublicPreviewMixin, TableImportMixin, ExportAdminMixin
             {"fields": ["date_of_birth", "private_notes", "contact_details"]},
         ),
     ]  # fmt: skip
+
+    # "View on site" of a record not published: its public page, previewed (admin_preview.py).
+    def is_public(self, obj):
+        return obj.status == CasualtyRecord.Status.PUBLISHED and obj.merged_into_id is None
+
+    def preview_context(self, request, obj):
+        from casualties.views import http_url
+
+        record = (
+            CasualtyRecord.objects.select_related("party", "place", "event", "conflict")
+            .prefetch_related("sources")
+            .get(pk=obj.pk)
+        )
+        return {
+            "record": record,
+            "aliases": [a for a in record.aliases.splitlines() if a.strip()],
+            "sources": [
+                {"title": s.title, "publisher": s.publisher, "url": http_url(s.url)}
+                for s in record.sources.all()
+            ],
+        }
 
     def save_model(self, request, obj, form, change):
         derive(obj)  # the automatic Latin form and the search text (casualties.records)

@@ -27,6 +27,7 @@ from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.core import checks, signing
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import select_template
@@ -257,6 +258,14 @@ class HistoryAdmin(SimpleHistoryAdmin):
                 initial["conflict"] = only[0]
         return initial
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # ``?quote__regex=[`` hands the database a pattern from the URL: a bad one is a
+        # server error (SQLite and PostgreSQL both raise), a cruel one a slow scan. Refused
+        # (HTTP 400, DisallowedModelAdminLookup); search and the filters do not need them.
+        if set(lookup.split(LOOKUP_SEP)) & {"regex", "iregex"}:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableChanges(self.model, historical_record)
 
@@ -363,8 +372,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
         )
         if revision is None or latest is None:
             return {"rows": [], "deleted": False, "same": False}
-        # What the admin saves, not the bookkeeping that changes on every save.
-        skipped = [VERSION_FIELD] + [
+        # What the restore writes: not the bookkeeping that changes on every save, nor the
+        # workflow fields a restore keeps (``keep_workflow_fields``).
+        skipped = [VERSION_FIELD, *self.workflow_fields] + [
             f.name for f in self.opts.concrete_fields if getattr(f, "auto_now", False)
         ]
         skipped = [name for name in skipped if name in {f.name for f in self.opts.fields}]
@@ -375,6 +385,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
             "rows": rows,
             "deleted": latest.history_type == "-",
             "same": latest.history_id == revision.history_id or not rows,
+            "kept": [self.opts.get_field(name).verbose_name for name in self.workflow_fields],
         }
 
     def response_change(self, request, obj):
@@ -497,7 +508,30 @@ class HistoryAdmin(SimpleHistoryAdmin):
             request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, [str(pk) for pk in expected])
             return super().response_action(request, queryset)
 
+    # Fields that only workflow steps change (claims.services): restoring a revision or a
+    # deleted row never brings back their old value (a retracted claim's published revision
+    # must not publish it again). They keep the live value, or the default when undeleting.
+    workflow_fields: tuple[str, ...] = ()
+
+    def keep_workflow_fields(self, request, obj) -> None:
+        if not self.workflow_fields:
+            return
+        live = self.model._base_manager.filter(pk=obj.pk).values(*self.workflow_fields).first()
+        for name in self.workflow_fields:
+            field = self.opts.get_field(name)
+            value = live[name] if live else field.get_default()
+            if getattr(obj, name) != value:
+                setattr(obj, name, value)
+                shown = dict(field.flatchoices).get(value, value)
+                messages.info(
+                    request,
+                    f"The {field.verbose_name} was not restored: it stays “{shown}”. "
+                    "It changes only through the workflow steps.",
+                )
+
     def save_model(self, request, obj, form, change):
+        if getattr(request, "restore_live_version", _LIVE_UNSET) is not _LIVE_UNSET:
+            self.keep_workflow_fields(request, obj)
         reason = form.cleaned_data[REASON_FIELD]
         obj._change_reason = reason
         with change_context(user=request.user, reason=reason):

@@ -157,6 +157,12 @@ SIMPLE_HISTORY_REVERT_DISABLED = False
 CONCURRENCY_AUTO_CREATE_TRIGGERS = False
 CONCURRENCY_CALLBACK = "casualties.concurrency.raise_edit_conflict"
 
+# The site's public address (https://ledger.example.org), for the "Cite as" line of a claim:
+# never taken from the request, whose host and port the sender chooses. Empty: the path only.
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SITE_URL must start with https:// (or http://).")
+
 # Where the admin lives can be moved, e.g. ADMIN_URL=editorial-7f3a/ in production.
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
 if ADMIN_URL == "/":
@@ -283,6 +289,14 @@ DOWNLOADS_CACHE_DIR = Path(
 # (docs/import-export.md). Bigger files: split them.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 64 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+# What an import reads, whatever the file's size says (docs/import-export.md "Limits"): cells
+# (empty ones inside rows too), what an XLSX inflates to, its longest cell, JSON nesting.
+IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 5_000_000)
+IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
+IMPORT_MAX_CELL_BYTES = env_int("IMPORT_MAX_CELL_BYTES", 1024 * 1024)
+IMPORT_MAX_JSON_DEPTH = env_int("IMPORT_MAX_JSON_DEPTH", 20)
+# An upload waits this long for its confirm; older ones are refused and removed.
+IMPORT_UPLOAD_MAX_AGE = env_int("IMPORT_UPLOAD_MAX_AGE", 6 * 60 * 60)
 
 # --- The read-only JSON API at /api/v1/ (claims/api/, docs/api.md) ---------------------------
 # Anonymous and read-only: no authentication class, so no session, cookie or CSRF is involved,

@@ -13,8 +13,10 @@ until any write that feeds the figures changes the version.
 import csv
 import datetime
 import hashlib
+import re
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Subquery
@@ -100,18 +102,42 @@ def cached_page(view):
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def parse_as_of(request):
-    """``?as_of=YYYY-MM-DD`` → (date or None, message for the reader or "")."""
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def parse_as_of(request, conflict=None):
+    """``?as_of=YYYY-MM-DD`` → (date or None, message for the reader or "").
+
+    Only days from the conflict's first day to today are taken: every one of them is a
+    reconciliation cached on its own, so what can be typed (0001-01-01, ISO week forms of the
+    same day) must not grow the cache beyond the days that can mean something. Claims are
+    still stated after a war ends, so the span runs to today, not to its last day.
+    """
     raw = request.GET.get("as_of", "").strip()
     if not raw:
         return None, ""
     try:
+        if not _ISO_DAY.fullmatch(raw):  # YYYY-MM-DD only, not 20201017 or 2020-W43-6
+            raise ValueError
         day = datetime.date.fromisoformat(raw)
     except ValueError:
         return None, f"“{raw[:40]}” is not a date like 2020-10-17; showing what is known today."
     if day > datetime.date.today():
         return None, f"{day:%d %B %Y} is in the future; showing what is known today."
+    if conflict is not None and day < conflict.start_date:
+        return None, (
+            f"{day:%d %B %Y} is before the {conflict.name} began "
+            f"({conflict.start_date:%d %B %Y}); showing what is known today."
+        )
     return day, ""
+
+
+def canonical_url(path: str) -> str:
+    """The address to cite: ``SITE_URL`` + path, or the path alone. Never built from the
+    request (its host, port and query string are the sender's, and the page is cached for
+    every reader)."""
+    site = getattr(settings, "SITE_URL", "")
+    return f"{site.rstrip('/')}{path}" if site else path
 
 
 def published_claims():
@@ -353,7 +379,7 @@ def _whole_war_rows(result, conflict, as_of):
 
 def _overview(request, conflict, *, fmt):
     """Queries on a warm cache: the conflict, the cache version, the sides."""
-    as_of, as_of_message = parse_as_of(request)
+    as_of, as_of_message = parse_as_of(request, conflict)
     result = recon.reconcile(conflict.pk, as_of=as_of, version=data_version(request))
     sides = []
     for side in [*conflict.sides.all(), None]:
@@ -439,7 +465,7 @@ def war_figure(request, slug, category, fmt=None):
 
 
 def _figure(request, conflict, subject, category, fmt):
-    as_of, as_of_message = parse_as_of(request)
+    as_of, as_of_message = parse_as_of(request, conflict)
     version = data_version(request)
     result = recon.reconcile(conflict.pk, as_of=as_of, category_slug=category.slug, version=version)
     category_result = result.categories.get(category.pk) or recon.CategoryResult(
@@ -781,6 +807,7 @@ def claim(request, external_id):
             "role": recon.Role.LABELS.get(role, ""),
             "role_note": note,
             "figure_url": item.figure_url,
+            "cite_as": canonical_url(item.get_absolute_url()),
         },
     )
 

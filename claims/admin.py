@@ -213,8 +213,10 @@ class ClaimAdmin(PublicPreviewMixin, TableImportMixin, ExportAdminMixin, History
     search_fields = ["external_id", "figure_text", "quote", "claimant__name", "subject__name"]
     autocomplete_fields = ["conflict", "claimant", "subject", "category", "event", "place"]
     inlines = [ClaimSourceInline]
-    # Status moves only through the workflow buttons (claims.services transitions).
+    # Status moves only through the workflow buttons (claims.services transitions): not in
+    # the form, and a restored revision or an undeleted claim keeps the live status (draft).
     readonly_fields = ["status", "relation_display", "review_note"]
+    workflow_fields = ("status",)
     change_form_template = "admin/claims/claim/change_form.html"
     fieldsets = [
         (

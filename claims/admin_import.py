@@ -6,23 +6,30 @@ admin log entries). Confirming imports the same uploaded file in one transaction
 then (e.g. someone changed a row in between) imports nothing and shows the errors again.
 """
 
+import io
 import os
+import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportMixin
+from import_export.formats import base_formats
+from import_export.tmp_storages import BaseStorage
 
 from claims.importing import SPECS, import_file
-from claims.tabular import max_bytes
+from claims.resources import COLUMNS
+from claims.tabular import FileError, detect_encoding, max_bytes, read_table
 
 SESSION_KEY = "claims_import_uploads"
 MAX_ERRORS_SHOWN = 20  # in the message of a reference import whose confirm failed
@@ -33,6 +40,37 @@ def _upload_dir() -> Path:
     folder = folder / "casualty-ledger-imports"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def upload_max_age() -> int:
+    """Seconds an uploaded file waits for its confirm before it is refused and removed."""
+    return getattr(settings, "IMPORT_UPLOAD_MAX_AGE", 6 * 60 * 60)
+
+
+def remove_abandoned_uploads(now: float | None = None) -> int:
+    """Delete uploads older than ``IMPORT_UPLOAD_MAX_AGE`` (previews never confirmed or
+    cancelled); run on every upload. Returns how many were removed."""
+    cutoff = (now or time.time()) - upload_max_age()
+    removed = 0
+    for entry in _upload_dir().iterdir():
+        try:
+            if entry.is_file() and entry.stat().st_mtime < cutoff:
+                entry.unlink(missing_ok=True)
+                removed += 1
+        except OSError:
+            continue  # another worker removed it first
+    return removed
+
+
+def _save_upload(chunks) -> tuple[str, Path]:
+    """Write an upload to the import folder under a new random name: (token, path)."""
+    remove_abandoned_uploads()
+    token = secrets.token_urlsafe(16)
+    stored = _upload_dir() / f"{token}.upload"
+    with open(stored, "wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+    return token, stored
 
 
 class UploadForm(forms.Form):
@@ -97,6 +135,10 @@ class TableImportMixin(ImportButtonMixin):
             if "cancel" in request.POST:
                 self._forget(request, token)
                 return HttpResponseRedirect(request.path)
+            if not Path(stored).is_file():  # removed as abandoned (IMPORT_UPLOAD_MAX_AGE)
+                self._forget(request, token)
+                messages.error(request, "That upload has expired; upload the file again.")
+                return HttpResponseRedirect(request.path)
             with open(stored, "rb") as f:
                 result = import_file(
                     f, name, kind=self.import_kind, user=request.user, publish=publish
@@ -123,11 +165,7 @@ class TableImportMixin(ImportButtonMixin):
             )
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            token = secrets.token_urlsafe(16)
-            stored = _upload_dir() / f"{token}.upload"
-            with open(stored, "wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
+            token, stored = _save_upload(upload.chunks())
             publish = bool(form.cleaned_data.get("publish"))
             uploads[token] = (str(stored), os.path.basename(upload.name), publish)
             request.session[SESSION_KEY] = uploads
@@ -282,6 +320,72 @@ def reference_import_errors(result) -> list[str]:
     return lines
 
 
+class UploadExpired(FileError):
+    """A confirm names an upload that is not (or no longer) one of ours."""
+
+    def __init__(self):
+        super().__init__("That upload has expired or is not yours; upload the file again.")
+
+
+_SIGNING_SALT = "claims.admin_import.upload"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+class SignedUploadStorage(BaseStorage):
+    """django-import-export's store between preview and confirm, for the reference tables.
+
+    The stock ``TempFolderStorage`` opens (and afterwards deletes) whatever name the confirm
+    form posts back, inside the system temp folder: any file there. Here the name posted back
+    is a signed, timestamped token; the file is ``<token>.upload`` in the import folder, and a
+    forged, altered or expired name (``IMPORT_UPLOAD_MAX_AGE``) is refused with
+    ``UploadExpired`` before any file is touched. Files are read as bytes: the bounded
+    formats below decode them.
+    """
+
+    def save(self, data):
+        token, _ = _save_upload([data])
+        self.name = signing.dumps(token, salt=_SIGNING_SALT, compress=False)
+
+    def _path(self) -> Path:
+        try:
+            token = signing.loads(self.name or "", salt=_SIGNING_SALT, max_age=upload_max_age())
+        except signing.BadSignature:  # SignatureExpired included
+            raise UploadExpired() from None
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+            raise UploadExpired()
+        return _upload_dir() / f"{token}.upload"
+
+    def read(self):
+        try:
+            return self._path().read_bytes()
+        except FileNotFoundError:
+            raise UploadExpired() from None
+
+    def remove(self):
+        self._path().unlink(missing_ok=True)
+
+
+class BoundedFormat:
+    """An import format that reads the upload through ``claims.tabular`` first: the same
+    limits (size, rows with blank ones, cells, an XLSX's inflated size and DOCTYPEs, JSON
+    nesting), encodings and header rules as every other import, before tablib builds the
+    whole file in memory."""
+
+    columns = ()
+
+    def create_dataset(self, in_stream):
+        data = in_stream.encode("utf-8") if isinstance(in_stream, str) else in_stream
+        table = read_table(io.BytesIO(data), f"upload.{self.get_extension()}", self.columns)
+        for _ in table.rows():
+            pass  # every row is read, and counted, before tablib sees the file
+        if isinstance(in_stream, bytes) and not self.is_binary():
+            in_stream = in_stream.decode(detect_encoding(io.BytesIO(in_stream)))
+        return super().create_dataset(in_stream)
+
+
+IMPORT_FORMATS = (base_formats.CSV, base_formats.XLSX, base_formats.JSON)
+
+
 class ReferenceImportMixin(ImportButtonMixin, ImportMixin):
     """django-import-export's stock import (upload → preview → confirm) for the small
     reference tables: per row, with history through ``claims.resources.HistoryResource``.
@@ -297,6 +401,50 @@ class ReferenceImportMixin(ImportButtonMixin, ImportMixin):
     """
 
     skip_admin_log = True
+    tmp_storage_class = SignedUploadStorage
+
+    def get_import_formats(self):
+        # CSV, XLSX and JSON only (docs/import-export.md), each read within the limits.
+        columns = COLUMNS[self.export_table]
+        return [
+            type(f"Bounded{fmt.__name__}", (BoundedFormat, fmt), {"columns": columns})
+            for fmt in IMPORT_FORMATS
+        ]
+
+    def get_import_form_class(self, request):
+        form_class = super().get_import_form_class(request)
+
+        def clean_import_file(form):
+            upload = form.cleaned_data["import_file"]
+            if upload.size > max_bytes():
+                raise forms.ValidationError(
+                    f"The file is {upload.size / 1_048_576:.1f} MB; the most one import takes "
+                    f"is {max_bytes() / 1_048_576:.0f} MB."
+                )
+            return upload
+
+        return type(form_class.__name__, (form_class,), {"clean_import_file": clean_import_file})
+
+    def write_to_tmp_storage(self, import_file, input_format):
+        storage = self.get_tmp_storage_class()(**self.get_tmp_storage_class_kwargs())
+        storage.save(b"".join(import_file.chunks()))
+        return storage
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, FileError):
+            form.add_error("import_file", e.message)
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
+
+    def process_import(self, request, **kwargs):
+        # A confirm whose upload is forged, expired or unreadable goes back to the upload
+        # form with the reason, never to a server error.
+        try:
+            return super().process_import(request, **kwargs)
+        except FileError as exc:
+            messages.error(request, f"Nothing was imported: {exc.message}")
+            info = self.admin_site.name, self.opts.app_label, self.opts.model_name
+            return HttpResponseRedirect(reverse("%s:%s_%s_import" % info))
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():

@@ -581,6 +581,20 @@ class _Job:
                     f"{current.get(VERSION_FIELD)} now); export it again and redo your change",
                 )
                 continue
+            if (
+                spec.kind == "claims"
+                and current is not None
+                and file_values.get("status", current["status"]) != current["status"]
+            ):
+                # Status moves only through the workflow steps (claims.services), each with
+                # its own reason and permission; a file cannot publish or un-retract a claim.
+                err(
+                    "status",
+                    f"an import does not change a claim's status (it is “{current['status']}”, "
+                    f"the file says “{file_values['status']}”); take the workflow step in the "
+                    "admin (submit, publish, send back, retract), or leave the cell as it is",
+                )
+                continue
             values = dict(current) if current else self.defaults()
             if current is None and sent is not None:
                 values[VERSION_FIELD] = sent  # a row re-created from an export keeps its version

@@ -41,6 +41,11 @@ def claim_update(
     With ``expected_version`` (the version the editor started from) the save is refused with
     ``casualties.concurrency.EditConflict``, writing nothing, if the claim moved on since.
     """
+    if "status" in fields and fields["status"] != claim.status:
+        raise IllegalTransition(
+            "A claim's status changes only through a workflow step (submit, publish, send "
+            "back, retract), not an update."
+        )
     if expected_version is not None:
         claim.version = expected_version
     for name, value in fields.items():

@@ -1,9 +1,12 @@
 """Personas and a small hand-made world shared by the tests."""
 
 import datetime
+import os
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test.utils import override_settings
+from hypothesis import settings as hypothesis_settings
 
 from casualties.history import change_context
 from casualties.models import Category, Conflict, Party, Side
@@ -11,6 +14,34 @@ from claims.models import Claimant, Source
 from claims.services import claim_create
 
 SETUP = "test setup"
+
+# Hypothesis: the same examples on every run, so a run fails or passes for the code and not for
+# the draw ("ci", the default; each test's max_examples is its fixed budget). `make test-deep`
+# loads "deep": random draws and HYPOTHESIS_DEEP_FACTOR (10) times the examples.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+hypothesis_settings.register_profile("deep", derandomize=False, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_collection_modifyitems(items):
+    if os.environ.get("HYPOTHESIS_PROFILE") != "deep":
+        return
+    factor = int(os.environ.get("HYPOTHESIS_DEEP_FACTOR", "10"))
+    for item in items:
+        test = getattr(item, "obj", None)
+        chosen = getattr(test, "_hypothesis_internal_use_settings", None)
+        if chosen is not None:
+            test._hypothesis_internal_use_settings = hypothesis_settings(
+                chosen, max_examples=chosen.max_examples * factor
+            )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """Users are made in most tests; the production hasher (PBKDF2, a million rounds) took
+    about a third of a second for each. Passwords are still checked, just cheaply."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture

@@ -81,3 +81,17 @@ def test_a_deleted_objects_restore_page_says_so_and_lands_on_it(as_admin, make_c
         restore_url(claim, deleted), form_data(deleted.instance, change_reason="not a duplicate")
     )
     assert response["Location"] == change_url(claim)
+
+
+def test_the_diff_leaves_out_the_status_a_restore_keeps(as_admin, make_claim, admin_user):
+    from claims.services import claim_retract
+
+    claim = make_claim(figure_text="100")
+    published = claim.history.latest()
+    claim = claim_retract(
+        claim=claim, user=admin_user, expected_version=claim.version, reason="Withdrawn"
+    )
+    page = as_admin.get(restore_url(claim, published))
+    fields = [r["field"] for r in page.context["restore_changes"]["rows"]]
+    assert "Status" not in fields
+    assert "Restoring keeps its status as it is now" in page.content.decode()

@@ -402,13 +402,15 @@ class _Audit(HTMLParser):
             self.problems.append(f"an unexpected <{tag}>")
 
 
-def audit_html(html: str, payload: str = "") -> list[str]:
-    """Problems a hostile payload could cause in a page: event handlers, script links, inline
-    scripts, frames; and the payload itself appearing unescaped."""
+def audit_html(html: str, *payloads: str) -> list[str]:
+    """Problems hostile payloads could cause in a page: event handlers, script links, inline
+    scripts, frames; and any of the payloads appearing unescaped. The page is parsed once,
+    however many payloads are looked for."""
     audit = _Audit()
     audit.feed(html)
     audit.close()
     problems = audit.problems
-    if payload and any(c in payload for c in "<>") and len(payload) < 50_000 and payload in html:
-        problems.append(f"the payload {payload[:60]!r} is in the page unescaped")
+    for payload in payloads:
+        if any(c in payload for c in "<>") and len(payload) < 50_000 and payload in html:
+            problems.append(f"the payload {payload[:60]!r} is in the page unescaped")
     return problems
