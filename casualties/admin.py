@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from casualties.admin_history import HistoryAdmin
+from casualties.admin_preview import PublicPreviewMixin
 from casualties.concurrency import EditConflict, sign_version, unsign_version
 from casualties.duplicates import database_pairs
 from casualties.models import (
@@ -117,13 +118,14 @@ RECORD_TRANSITION_LABELS = {
 
 
 @admin.register(CasualtyRecord)
-class CasualtyRecordAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
+class CasualtyRecordAdmin(PublicPreviewMixin, TableImportMixin, ExportAdminMixin, HistoryAdmin):
     """Named records, with the claims' workflow and roles: editors add and change drafts and
     submit them; reviewers publish, send back, retract and change any record; editors find
     and merge duplicates (``duplicates/``). Sensitive fields are only ever shown here."""
 
     import_kind = "records"
     export_table = "records"
+    preview_template = "casualties/person.html"
     list_display = ["name", "name_latin", "role", "rank", "party", "outcome", "date", "status"]
     list_select_related = ["party", "place"]
     list_filter = ["conflict", "status", "role", "outcome", "party", "corroboration"]
@@ -131,6 +133,7 @@ class CasualtyRecordAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
     autocomplete_fields = ["conflict", "party", "place", "event", "sources", "counted_in"]
     readonly_fields = ["status", "review_note", "name_latin", "merged_into"]
     workflow_fields = ("status",)  # restores and undeletes keep the live status (or draft)
+
     change_form_template = "admin/casualties/casualtyrecord/change_form.html"
     fieldsets = [
         (None, {"fields": ["external_id", "conflict", "status", "review_note", "merged_into"]}),
@@ -157,6 +160,27 @@ class CasualtyRecordAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
             {"fields": ["date_of_birth", "private_notes", "contact_details"]},
         ),
     ]  # fmt: skip
+
+    # "View on site" of a record not published: its public page, previewed (admin_preview.py).
+    def is_public(self, obj):
+        return obj.status == CasualtyRecord.Status.PUBLISHED and obj.merged_into_id is None
+
+    def preview_context(self, request, obj):
+        from casualties.views import http_url
+
+        record = (
+            CasualtyRecord.objects.select_related("party", "place", "event", "conflict")
+            .prefetch_related("sources")
+            .get(pk=obj.pk)
+        )
+        return {
+            "record": record,
+            "aliases": [a for a in record.aliases.splitlines() if a.strip()],
+            "sources": [
+                {"title": s.title, "publisher": s.publisher, "url": http_url(s.url)}
+                for s in record.sources.all()
+            ],
+        }
 
     def save_model(self, request, obj, form, change):
         derive(obj)  # the automatic Latin form and the search text (casualties.records)

@@ -25,7 +25,7 @@ from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.core import checks, signing
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseRedirect
@@ -231,6 +231,12 @@ class HttpURLWidget(AdminURLFieldWidget):
 
 class HistoryAdmin(SimpleHistoryAdmin):
     form = ReasonForm
+    # The restore page shows what restoring would change (``restore_changes``).
+    object_history_form_template = "admin/restore_form.html"
+
+    class Media:
+        js = ["casualties/admin_a11y.js"]  # names for the autocomplete pickers
+
     history_list_per_page = 50
     change_list_template = "admin/change_list_with_deleted.html"
     # A link typed without a scheme is taken as https (Django 6's default), then validated.
@@ -238,6 +244,19 @@ class HistoryAdmin(SimpleHistoryAdmin):
     actions = [delete_selected_with_reason]
     delete_confirmation_template = "admin/delete_confirmation_with_reason.html"
     delete_selected_confirmation_template = "admin/delete_selected_confirmation_with_reason.html"
+
+    def get_changeform_initial_data(self, request):
+        """The conflict is chosen for the editor when there is only one."""
+        initial = super().get_changeform_initial_data(request)
+        try:
+            field = self.opts.get_field("conflict")
+        except FieldDoesNotExist:
+            return initial
+        if field.many_to_one and "conflict" not in initial:
+            only = list(field.related_model._default_manager.values_list("pk", flat=True)[:2])
+            if len(only) == 1:
+                initial["conflict"] = only[0]
+        return initial
 
     def lookup_allowed(self, lookup, value, request=None):
         # ``?quote__regex=[`` hands the database a pattern from the URL: a bad one is a
@@ -326,6 +345,11 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
         if request.method == "POST" and not request.user.has_perm(RESTORE_PERMISSION):
             raise PermissionDenied
+        request.restoring_revision = True  # response_change: stay on the restored object
+        extra_context = {
+            **(extra_context or {}),
+            "restore_changes": self.restore_changes(request, object_id, version_id),
+        }
         request.restore_live_version = live_version()
         try:
             with transaction.atomic():
@@ -333,6 +357,49 @@ class HistoryAdmin(SimpleHistoryAdmin):
         except EditConflict:
             request.restore_live_version = live_version()
             return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def restore_changes(self, request, object_id, version_id) -> dict:
+        """What restoring revision ``version_id`` would change, field by field, as the history
+        diff reads: ``{"rows": [{"field", "old" (now), "new" (restored)}], "deleted": bool}``.
+        Two queries: the revision and the object's latest history row."""
+        history = self.model.history
+        pk_name = self.opts.pk.attname
+        revision = history.filter(history_id=version_id, **{pk_name: unquote(object_id)}).first()
+        latest = (
+            history.filter(**{pk_name: unquote(object_id)})
+            .order_by("-history_date", "-history_id")
+            .first()
+        )
+        if revision is None or latest is None:
+            return {"rows": [], "deleted": False, "same": False}
+        # What the restore writes: not the bookkeeping that changes on every save, nor the
+        # workflow fields a restore keeps (``keep_workflow_fields``).
+        skipped = [VERSION_FIELD, *self.workflow_fields] + [
+            f.name for f in self.opts.concrete_fields if getattr(f, "auto_now", False)
+        ]
+        skipped = [name for name in skipped if name in {f.name for f in self.opts.fields}]
+        delta = revision.diff_against(latest, excluded_fields=skipped)
+        helper = self.get_historical_record_context_helper(request, revision)
+        rows = helper.context_for_delta_changes(delta)
+        return {
+            "rows": rows,
+            "deleted": latest.history_type == "-",
+            "same": latest.history_id == revision.history_id or not rows,
+            "kept": [self.opts.get_field(name).verbose_name for name in self.workflow_fields],
+        }
+
+    def response_change(self, request, obj):
+        if getattr(request, "restoring_revision", False) and "_continue" not in request.POST:
+            # After restoring, the editor stays on the object to see what it now says.
+            self.message_user(request, f"Restored “{obj}”: this is it now.", messages.SUCCESS)
+            return HttpResponseRedirect(
+                reverse(
+                    "%s:%s_%s_change"
+                    % (self.admin_site.name, self.opts.app_label, self.opts.model_name),
+                    args=[obj.pk],
+                )
+            )
+        return super().response_change(request, obj)
 
     def revert_disabled(self, request, obj=None):
         return super().revert_disabled(request, obj) or not request.user.has_perm(

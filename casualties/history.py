@@ -81,6 +81,29 @@ def forget_change_reason(sender, instance, history_instance, **kwargs):
     instance.__dict__.pop("_change_reason", None)
 
 
+SYSTEM_USERS = {
+    "default-data": "Default data",
+    "flags-refresh": "Contradiction flags",
+}
+
+
+def system_user(username: str):
+    """The account that commands write history as ("changed by" names it instead of None).
+
+    Inactive and without a usable password: nobody can log in as it.
+    """
+    from django.contrib.auth import get_user_model
+
+    user, created = get_user_model().objects.get_or_create(
+        username=username,
+        defaults={"first_name": SYSTEM_USERS.get(username, username), "is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
 def save_with_history(instance, *, user, reason: str, validate: bool = True):
     """Validate and save one object, recording ``user`` and ``reason`` in its history row."""
     if validate:

@@ -74,6 +74,14 @@ class Side(models.Model):
     def natural_key(self):
         return (self.slug,)
 
+    @property
+    def on_side_text(self) -> str:
+        """'on the Azerbaijani side' for a side named 'Azerbaijani side', else 'on the side of
+        X' (never 'on the side of Azerbaijani side')."""
+        if self.name.lower().endswith(" side"):
+            return f"on the {self.name}"
+        return f"on the side of {self.name}"
+
 
 class Party(models.Model):
     class Kind(models.TextChoices):

@@ -248,6 +248,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Django's own "django" logger has a console handler (DEBUG only) and propagates to the
+    # root's as well, so each of its lines ("Watching for file changes") came out twice. Give
+    # it no handler of its own: its records reach stderr once, through the root's.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 
 # Reconciled figures are cached (claims/reconciliation.py says how they are invalidated).

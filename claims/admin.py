@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core import signing
@@ -6,8 +8,10 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
+from django.utils.text import capfirst
 
 from casualties.admin_history import HistoryAdmin, ReasonForm
+from casualties.admin_preview import PublicPreviewMixin
 from casualties.concurrency import EditConflict, sign_version, unsign_version
 from casualties.models import Conflict
 from claims.admin_export import ExportAdminMixin
@@ -21,9 +25,15 @@ from claims.services import (
     IllegalTransition,
     flag_resolve,
     flags_refresh,
+    flags_refresh_summary,
 )
 
 PUBLISH_PERMISSION = "claims.publish_claim"
+# "Save and add another claim from this source": the next claim's form starts with these.
+ADD_CLAIM_BUTTON = "_addclaim"
+ADD_FROM_SOURCE_BUTTON = "_addanother_from_source"
+FROM_SOURCE = "source"
+KEPT_FOR_THE_NEXT_CLAIM = ["conflict", "claimant", "scope", "as_of", "stated_on"]
 # Read from the words unless the editor types them.
 FIGURE_FIELDS = ("lower", "upper", "qualifier", "best")
 TRANSITIONS_SHOWN = ["submit", "publish", "send_back", "retract"]
@@ -55,6 +65,36 @@ class SourceAdmin(ReferenceImportMixin, ExportAdminMixin, HistoryAdmin):
     list_filter = ["language", "publisher"]
     search_fields = ["title", "publisher", "url", "slug"]
     date_hierarchy = "published_on"
+    prepopulated_fields = {"slug": ["title"]}
+    change_form_template = "admin/claims/source/change_form.html"
+
+    def claim_add_url(self, source) -> str:
+        return f"{reverse('admin:claims_claim_add')}?{urlencode({FROM_SOURCE: source.pk})}"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra = {}
+        if obj is not None and self._may_add_claims(request):
+            extra["add_claim_url"] = self.claim_add_url(obj)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["may_add_claims"] = self._may_add_claims(request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _may_add_claims(self, request):
+        return request.user.has_perm("claims.add_claim")
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if ADD_CLAIM_BUTTON in request.POST and self._may_add_claims(request):
+            self.message_user(request, f"Source “{obj}” added. Now the claim it makes.")
+            return HttpResponseRedirect(self.claim_add_url(obj))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if ADD_CLAIM_BUTTON in request.POST and self._may_add_claims(request):
+            return HttpResponseRedirect(self.claim_add_url(obj))
+        return super().response_change(request, obj)
 
 
 class ClaimSourceInline(admin.TabularInline):
@@ -62,6 +102,13 @@ class ClaimSourceInline(admin.TabularInline):
     extra = 1
     autocomplete_fields = ["source"]
     verbose_name_plural = "Cited sources"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # A table of rows has column headings, not labels: name each input after its column.
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and db_field.name in ("source", "locator"):
+            formfield.widget.attrs["aria-label"] = capfirst(db_field.verbose_name)
+        return formfield
 
 
 class RelationFilter(admin.SimpleListFilter):
@@ -134,8 +181,9 @@ class ClaimForm(ReasonForm):
 
 
 @admin.register(Claim)
-class ClaimAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
+class ClaimAdmin(PublicPreviewMixin, TableImportMixin, ExportAdminMixin, HistoryAdmin):
     import_kind = "claims"
+    preview_template = "casualties/claim.html"
     export_table = "claims"
     form = ClaimForm
     list_display = [
@@ -215,6 +263,70 @@ class ClaimAdmin(TableImportMixin, ExportAdminMixin, HistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_relation()
+
+    # --- preview of a claim not yet published (casualties/admin_preview.py) -------------
+
+    def is_public(self, obj):
+        return obj.status == Claim.Status.PUBLISHED
+
+    def preview_context(self, request, obj):
+        from casualties.views import claim_rows
+
+        item = (
+            Claim.objects.filter(pk=obj.pk)
+            .with_relation()
+            .select_related("conflict", "claimant", "subject", "category", "event", "place")
+            .prefetch_related("citations__source")
+            .get()
+        )
+        return {"claim": item, "row": claim_rows([item])[0], "figure_url": item.figure_url}
+
+    # --- several claims from one source ---------------------------------------------------
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        source = request.GET.get(FROM_SOURCE, "")
+        if (
+            isinstance(inline, ClaimSourceInline)
+            and request.method == "GET"
+            and (obj is None or obj.pk is None)
+            and source.isdigit()
+            and Source.objects.filter(pk=source).exists()
+        ):
+            kwargs["initial"] = [{"source": int(source)}]
+        return kwargs
+
+    def next_claim_url(self, obj) -> str:
+        """The add form with this claim's source, claimant and dates already in it."""
+        query = {}
+        for name in KEPT_FOR_THE_NEXT_CLAIM:
+            value = getattr(obj, f"{name}_id", None) if name in ("conflict", "claimant") else None
+            if value is None:
+                value = getattr(obj, name)
+            if value not in (None, ""):
+                query[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        citation = obj.citations.order_by("pk").first()
+        if citation is not None:
+            query[FROM_SOURCE] = citation.source_id
+        return f"{reverse('admin:claims_claim_add')}?{urlencode(query)}"
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if ADD_FROM_SOURCE_BUTTON in request.POST:
+            self.message_user(
+                request,
+                f"Claim “{obj}” added. The next one starts with its source, claimant and dates.",
+            )
+            return HttpResponseRedirect(self.next_claim_url(obj))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if ADD_FROM_SOURCE_BUTTON in request.POST:
+            return HttpResponseRedirect(self.next_claim_url(obj))
+        return super().response_change(request, obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["add_from_source_button"] = ADD_FROM_SOURCE_BUTTON
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="bounds")
     def bounds(self, obj):
@@ -497,11 +609,7 @@ class ContradictionFlagAdmin(HistoryAdmin):
                 user=request.user,
                 reason=f"Flags recomputed from the admin by {request.user.get_username()}",
             )
-            messages.info(
-                request,
-                f"{conflict.name}: {counts['found']} contradictions, "
-                f"{counts['opened']} new flags, {counts['closed']} closed.",
-            )
+            messages.info(request, f"{conflict.name}: {flags_refresh_summary(conflict, counts)}")
         return HttpResponseRedirect(reverse("admin:claims_contradictionflag_changelist"))
 
     def changelist_view(self, request, extra_context=None):

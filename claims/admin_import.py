@@ -187,13 +187,15 @@ class TableImportMixin(ImportButtonMixin):
 
     def _preview(self, request, result, token):
         label = "name" if self.import_kind == "records" else "figure_text"
+        readable = ReadableImportValues(SPECS[self.import_kind], result.samples["changed"])
         samples = {
             which: [
                 {
                     "row": s["row"],
                     "id": s["values"].get("external_id", ""),
                     "label": s["values"].get(label, ""),
-                    "changed": ", ".join(s["changed"]),
+                    "changed": ", ".join(readable.column(a) for a in s["changed"]),
+                    "changes": readable.changes(s) if which == "changed" else [],
                 }
                 for s in result.samples[which]
             ]
@@ -216,6 +218,94 @@ class TableImportMixin(ImportButtonMixin):
         request.session[SESSION_KEY] = uploads
         if stored:
             Path(stored).unlink(missing_ok=True)
+
+
+class ReadableImportValues:
+    """The old and new values of the preview's changed rows, as the history diff shows them:
+    column names, choice labels, related rows by slug, "(empty)". One query per related table."""
+
+    def __init__(self, spec, samples):
+        self.spec = spec
+        self.model = spec.model
+        self.columns = {
+            self.model._meta.get_field(c.attr).attname: c.name
+            for c in spec.columns
+            if c.kind != "many"
+        }
+        ids: dict[type, set] = {}
+        sources: set = set()
+        for sample in samples:
+            for attr in sample["changed"]:
+                if attr == "sources":
+                    old, new = sample["before"].get("sources", ([], []))
+                    sources.update(sid for sid, _ in [*old, *(new or [])])
+                    continue
+                field = self._field(attr)
+                if field is not None and field.many_to_one:
+                    ids.setdefault(field.related_model, set()).update(
+                        v
+                        for v in (sample["before"].get(attr), sample["values"].get(attr))
+                        if v is not None
+                    )
+        from claims.models import Source
+
+        if sources:
+            ids.setdefault(Source, set()).update(sources)
+        self.names = {
+            model: {
+                obj.pk: getattr(obj, "slug", None) or getattr(obj, "external_id", None) or str(obj)
+                for obj in model._base_manager.filter(pk__in=pks)
+            }
+            for model, pks in ids.items()
+        }
+        self.source_names = self.names.get(Source, {})
+
+    def _field(self, attr):
+        for field in self.model._meta.concrete_fields:
+            if field.attname == attr:
+                return field
+        return None
+
+    def column(self, attr) -> str:
+        return self.columns.get(attr, attr)
+
+    def value(self, attr, value) -> str:
+        field = self._field(attr)
+        if value in (None, ""):
+            return "(empty)"
+        if field is not None and field.many_to_one:
+            return self.names.get(field.related_model, {}).get(value, str(value))
+        if field is not None and field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return str(value)
+
+    def citations(self, pairs) -> str:
+        items = [
+            self.source_names.get(sid, str(sid)) + (f" ({locator})" if locator else "")
+            for sid, locator in sorted(pairs or [], key=lambda p: str(p))
+        ]
+        return "; ".join(items) or "(empty)"
+
+    def changes(self, sample) -> list[dict]:
+        """[{"column", "old", "new"}] for each changed column of one sample row."""
+        rows = []
+        for attr in sample["changed"]:
+            if attr == "sources":
+                old, new = sample["before"].get("sources", ([], []))
+                rows.append(
+                    {"column": "sources", "old": self.citations(old), "new": self.citations(new)}
+                )
+                continue
+            rows.append(
+                {
+                    "column": self.column(attr),
+                    "old": self.value(attr, sample["before"].get(attr)),
+                    "new": self.value(attr, sample["values"].get(attr)),
+                }
+            )
+        return rows
 
 
 def reference_import_errors(result) -> list[str]:

@@ -660,7 +660,12 @@ class _Job:
                 elif diff or many_changed:
                     result.changed += 1
                     changed.append((values, many, many_changed, bool(diff)))
-                    self.sample("changed", number, values, diff + (["sources"] * many_changed))
+                    before = {a: current.get(a) for a in diff}
+                    if many_changed:
+                        before["sources"] = (many_now, many)
+                    self.sample(
+                        "changed", number, values, diff + (["sources"] * many_changed), before
+                    )
                 else:
                     result.unchanged += 1
                     self.sample("unchanged", number, values, None)
@@ -674,10 +679,14 @@ class _Job:
     def source_slugs(self) -> dict[int, str]:
         return {pk: slug for slug, pk in self.lookups.by_model[Source].items()}
 
-    def sample(self, which, number, values, diff):
+    def sample(self, which, number, values, diff, before=None):
+        """Keep the first rows of each class for the preview; a changed row keeps the values
+        it had (``before``: attribute → old value; "sources" → (old, new) citations)."""
         bucket = self.result.samples[which]
         if len(bucket) < SAMPLE_ROWS:
-            bucket.append({"row": number, "values": values, "changed": diff or []})
+            bucket.append(
+                {"row": number, "values": values, "changed": diff or [], "before": before or {}}
+            )
 
     def defaults(self) -> dict:
         return dict(self._defaults)

@@ -159,6 +159,12 @@ class ClaimQuerySet(models.QuerySet):
         """The reviewers' queue: waiting longest first."""
         return self.filter(status=Claim.Status.IN_REVIEW).order_by("updated_at", "id")
 
+    def drafts_of(self, user):
+        """Drafts ``user`` wrote or changed (a history row of theirs), latest change first;
+        those a reviewer sent back carry a ``review_note``."""
+        touched = Claim.history.filter(history_user=user).values("id")
+        return self.filter(status=Claim.Status.DRAFT, pk__in=touched).order_by("-updated_at")
+
     def about(self, party):
         return self.filter(subject=party)
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from casualties.history import change_context, save_with_history
 from claims.figures import best_within, parse_figure
-from claims.models import Claim, ClaimSource, Source
+from claims.models import Claim, ClaimSource, ContradictionFlag, Source
 
 
 def fill_bounds_from_words(claim: Claim) -> str:
@@ -190,3 +190,19 @@ def flag_resolve(*, flag, user, note: str, reason: str = ""):
     flag.resolved_at = timezone.now()
     reason = reason or f"Flag resolved: {note.strip()[:200]}"
     return save_with_history(flag, user=user, reason=reason)
+
+
+def flags_refresh_summary(conflict, counts: dict) -> str:
+    """``flags_refresh``'s counts in words: what a contradiction is, and what is left to do."""
+    still_open = ContradictionFlag.objects.filter(
+        conflict=conflict, status=ContradictionFlag.Status.OPEN
+    ).count()
+    found = counts["found"]
+    return (
+        f"{found} contradiction{'s' if found != 1 else ''} between claims found "
+        "(claims about the same figure that cannot all be true); "
+        f"{counts['opened']} new flag{'s' if counts['opened'] != 1 else ''} opened for them, "
+        f"{counts['closed']} closed because the claims behind them changed; "
+        f"{still_open} flag{'s' if still_open != 1 else ''} open for reviewers "
+        "(admin: Contradiction flags)."
+    )

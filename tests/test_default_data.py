@@ -109,6 +109,19 @@ def test_every_object_has_one_history_row_with_the_load_reason():
         assert set(model.history.values_list("id", flat=True)) == pks, model.__name__
 
 
+def test_every_history_row_names_the_default_data_system_user():
+    for model in [*tracked_models(), apps.get_model("claims", "ContradictionFlag")]:
+        users = set(model.history.values_list("history_user__username", flat=True))
+        assert users <= {"default-data"}, model.__name__  # (some tables start empty)
+    assert set(Claim.history.values_list("history_user__username", flat=True)) == {"default-data"}
+    user = Claim.history.first().history_user
+    assert (user.get_full_name(), user.is_active, user.has_usable_password()) == (
+        "Default data",
+        False,
+        False,
+    )
+
+
 def test_a_records_history_row_keeps_its_sources():
     row = CasualtyRecord.history.get(external_id="artur-mayakov")
     assert [s.source.slug for s in row.sources.all()] == ["seed-article"]

@@ -15,6 +15,7 @@ def test_an_editor_enters_and_revises_a_claim(browser, log_in, live_server, worl
     page.fill("#id_figure_text", "more than 700")
     page.fill("#id_lower", "")
     page.fill("#id_upper", "")
+    page.fill("#id_best", "")  # all the bounds cleared, so they are read from the words
     page.select_option("#id_qualifier", "")
     page.click("input[name=_continue]")
     # Without a reason the save is refused and the words stay in the form.

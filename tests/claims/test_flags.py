@@ -55,8 +55,26 @@ class TestFlagsRefresh:
 
     def test_the_command_refreshes_every_conflict(self, contradiction, capsys):
         call_command("flags_refresh")
-        assert "1 flags opened" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "1 contradiction between claims found" in out
+        assert "1 new flag opened" in out
+        assert "1 flag open for reviewers" in out
         assert ContradictionFlag.objects.open().count() == 1
+
+    def test_the_command_explains_a_refresh_that_found_nothing_new(self, contradiction, capsys):
+        call_command("flags_refresh")
+        capsys.readouterr()
+        call_command("flags_refresh")
+        out = capsys.readouterr().out
+        assert "0 new flags opened" in out
+        assert "0 closed because the claims behind them changed" in out
+        assert "1 flag open for reviewers" in out
+
+    def test_the_command_writes_history_as_a_named_system_user(self, contradiction):
+        call_command("flags_refresh")
+        row = ContradictionFlag.objects.get().history.get()
+        assert row.history_user.username == "flags-refresh"
+        assert not row.history_user.is_active
 
 
 @pytest.mark.django_db

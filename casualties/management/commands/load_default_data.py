@@ -5,7 +5,7 @@ from django.core.management import BaseCommand, call_command
 from django.db import transaction
 from django.db.models import Max
 
-from casualties.history import change_context
+from casualties.history import change_context, system_user
 from casualties.models import Conflict
 from claims.services import flags_refresh
 
@@ -31,7 +31,12 @@ class Command(BaseCommand):
                 self.stdout.write("Default data already loaded; nothing to do.")
             return
         reason = f"Default data loaded from {', '.join(fixtures)}"
-        with transaction.atomic(), change_context(user=None, reason=reason):
+        with transaction.atomic():
+            user = system_user("default-data")
+            self.load(fixtures, user, reason, verbosity)
+
+    def load(self, fixtures, user, reason, verbosity):
+        with change_context(user=user, reason=reason):
             before = {
                 m: set(m._default_manager.values_list("pk", flat=True)) for m in tracked_models()
             }
@@ -53,10 +58,12 @@ class Command(BaseCommand):
                 recorded = set(during.values_list(model._meta.pk.attname, flat=True))
                 objs = [obj for obj in new if obj.pk not in recorded]
                 if objs:
-                    model.history.bulk_history_create(objs, default_change_reason=reason)
+                    model.history.bulk_history_create(
+                        objs, default_change_reason=reason, default_user=user
+                    )
                 created += len(objs) + len(recorded)
             # The reviewers' queue starts with the contradictions of the default data.
             for conflict in Conflict.objects.all():
-                created += flags_refresh(conflict=conflict, user=None, reason=reason)["opened"]
+                created += flags_refresh(conflict=conflict, user=user, reason=reason)["opened"]
         if verbosity:
             self.stdout.write(self.style.SUCCESS(f"Loaded {created} objects, each with history."))

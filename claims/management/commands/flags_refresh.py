@@ -2,8 +2,9 @@
 
 from django.core.management import BaseCommand, CommandError
 
+from casualties.history import system_user
 from casualties.models import Conflict
-from claims.services import flags_refresh
+from claims.services import flags_refresh, flags_refresh_summary
 
 
 class Command(BaseCommand):
@@ -18,10 +19,8 @@ class Command(BaseCommand):
             conflicts = conflicts.filter(slug=conflict)
             if not conflicts:
                 raise CommandError(f"No conflict with the slug {conflict!r}.")
+        user = system_user("flags-refresh")
         for item in conflicts:
-            counts = flags_refresh(conflict=item, user=None, reason="flags_refresh command")
+            counts = flags_refresh(conflict=item, user=user, reason="flags_refresh command")
             if verbosity:
-                self.stdout.write(
-                    f"{item.slug}: {counts['found']} contradictions, "
-                    f"{counts['opened']} flags opened, {counts['closed']} closed."
-                )
+                self.stdout.write(f"{item.slug}: {flags_refresh_summary(item, counts)}")
