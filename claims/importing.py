@@ -488,9 +488,7 @@ class _Job:
         # for users who may delete them (claims.roles: administrators).
         self.may_delete_citations = may_delete(user, ClaimSource)
         # Records past draft change only through users who may review them (the admin's rule).
-        self.may_review_records = user is None or user.has_perm(
-            "casualties.publish_casualtyrecord"
-        )
+        self.may_review_records = user is None or user.has_perm("casualties.publish_casualtyrecord")
         self.writer = None
         self.now = timezone.now()
         self.citation_ids: dict[tuple[int, int], int] = {}
