@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from casualties import downloads, views
+from casualties import datapackage, downloads, views
 
 app_name = "casualties"
 
@@ -33,6 +33,7 @@ urlpatterns = [
     path("people.csv", views.people, CSV, name="people_csv"),
     path("people/<slug:external_id>/", views.person, name="person"),
     path("downloads/", downloads.downloads, name="downloads"),
+    path("downloads/datapackage.json", datapackage.datapackage, name="datapackage"),
     re_path(
         r"^downloads/(?P<name>[a-z]+)\.(?P<fmt>csv|xlsx|json)$",
         downloads.download,
