@@ -5,8 +5,10 @@ into another ledger. Claims are the published ones; sources are those a publishe
 named record cites; the reference tables (parties, places, events, categories, claimants) and the
 named records are public as a whole, as on the browse pages. An editor's note is left out.
 
-A download has no parameters, so each file is a function of its table, its format and the data:
-it is built once per data version (``download_version``, one query) into
+A download has one parameter, ``?bom=1`` on a CSV: the same file with a UTF-8 byte-order mark
+first, so that a spreadsheet opened on it reads UTF-8 (Excel otherwise takes the system's code
+page). Each file is a function of its table, its format (the BOM variant is a format of its own
+here, ``csvbom``) and the data: it is built once per data version (``download_version``, one query) into
 ``settings.DOWNLOADS_CACHE_DIR`` and then served from there (with an ETag, so a client that has
 it gets a 304). A build writes a temporary file and renames it, so a file is either complete or
 absent; a process lock and a file lock (``flock``, shared by the gunicorn workers) make
@@ -21,6 +23,7 @@ one). A write longer than that which commits after a later one can still be miss
 next write.
 """
 
+import codecs
 import contextlib
 import datetime
 import fcntl
@@ -191,11 +194,19 @@ def cached_file(name: str, fmt: str, version: str):
         return path.open("rb")
 
 
+# The stored format of a CSV with a byte-order mark (``?bom=1``): its own files, built and
+# settled like the others.
+BOM_FORMAT = "csvbom"
+
+
 def _build(name: str, fmt: str, path: Path) -> None:
     """Write the file to a temporary name, then rename it: it is complete or it is not there."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.{fmt}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
+            if fmt == BOM_FORMAT:
+                out.write(codecs.BOM_UTF8)
+                fmt = "csv"
             exporting.write_export(
                 exporting.table(name), public_queryset(name), fmt, out, public=True
             )
@@ -227,22 +238,26 @@ def _remove_older(name: str, fmt: str, version: str, *, keep: Path) -> None:
 
 
 def etag(handle, version: str) -> str:
-    """The version and whether the build is settled, hashed: the history ids would tell how
-    busy the editors are."""
-    unsettled = handle.name.endswith(f".unsettled{Path(handle.name).suffix}")
-    digest = hashlib.sha256(f"{version}{'-u' if unsettled else ''}".encode()).hexdigest()
+    """The version, whether the build is settled and whether it has a byte-order mark, hashed:
+    the history ids would tell how busy the editors are."""
+    suffix = Path(handle.name).suffix
+    unsettled = handle.name.endswith(f".unsettled{suffix}")
+    variant = f"{'-u' if unsettled else ''}{'-bom' if suffix == f'.{BOM_FORMAT}' else ''}"
+    digest = hashlib.sha256(f"{version}{variant}".encode()).hexdigest()
     return f'"{digest[:20]}"'
 
 
 @require_safe
 def download(request, name, fmt):
     """One table in one format, from the cache (built first if need be, also before a 304).
-    Queries: the version; and when the file is built, one for the rows and one per many-valued
-    column (a claim's sources, a record's sources, a place's names)."""
+    ``?bom=1`` on a CSV: with a UTF-8 byte-order mark. Queries: the version; and when the file
+    is built, one for the rows and one per many-valued column (a claim's sources, a record's
+    sources, a place's names)."""
     if name not in exporting.TABLE_NAMES or fmt not in exporting.FORMATS:
         raise Http404("No such download.")
     version = download_version()
-    handle = cached_file(name, fmt, version)
+    stored = BOM_FORMAT if fmt == "csv" and request.GET.get("bom") == "1" else fmt
+    handle = cached_file(name, stored, version)
     built = os.fstat(handle.fileno()).st_mtime
     headers = {
         "ETag": etag(handle, version),

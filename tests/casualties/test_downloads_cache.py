@@ -132,6 +132,62 @@ class TestAWriteShowsInTheNextDownload:
         assert rows(client, "records")[0]["sources"] == "other; report"
 
 
+class TestByteOrderMark:
+    """``?bom=1``: the CSV with a UTF-8 byte-order mark, a file of its own in the cache."""
+
+    def bom(self, client, **headers):
+        url = reverse("casualties:download", args=["claims", "csv"])
+        return client.get(url, {"bom": "1"}, headers=headers)
+
+    def test_only_the_bom_variant_starts_with_one(self, client, make_claim, builds):
+        make_claim(quote="Ստեփանակերտ")
+        plain = b"".join(get(client).streaming_content)
+        marked = b"".join(self.bom(client).streaming_content)
+        assert marked.startswith(b"\xef\xbb\xbf") and not plain.startswith(b"\xef\xbb\xbf")
+        assert marked[3:] == plain
+        assert "Ստեփանակերտ" in marked.decode("utf-8-sig")
+        assert builds == [("claims", "csv"), ("claims", "csv")]
+
+    def test_other_formats_and_values_have_none(self, client, make_claim):
+        make_claim()
+        url = reverse("casualties:download", args=["claims", "csv"])
+        assert not b"".join(client.get(url, {"bom": "0"}).streaming_content).startswith(b"\xef")
+        json_url = reverse("casualties:download", args=["claims", "json"])
+        assert b"".join(client.get(json_url, {"bom": "1"}).streaming_content).startswith(b"[")
+
+    def test_each_variant_is_cached_with_its_own_etag(
+        self, client, make_claim, builds, django_assert_num_queries
+    ):
+        make_claim()
+        plain, marked = get(client), self.bom(client)
+        assert plain["ETag"] != marked["ETag"]
+        assert marked["Content-Type"] == "text/csv; charset=utf-8"
+        assert marked["Content-Disposition"] == plain["Content-Disposition"]
+        with django_assert_num_queries(1):  # the data version
+            again = self.bom(client)
+            length = len(b"".join(again.streaming_content))
+        assert again["ETag"] == marked["ETag"] and again["Content-Length"] == str(length)
+        with django_assert_num_queries(1):
+            assert self.bom(client, if_none_match=marked["ETag"]).status_code == 304
+        assert self.bom(client, if_none_match=plain["ETag"]).status_code == 200
+        assert len(builds) == 2
+        version = downloads.download_version()
+        assert files() == [
+            f"claims.{version}.unsettled.csv",
+            f"claims.{version}.unsettled.csvbom",
+        ]
+
+    def test_a_write_shows_in_the_bom_variant(self, client, make_claim):
+        claim = make_claim(quote="before")
+        first = self.bom(client)
+        assert b"before" in b"".join(first.streaming_content)
+        claim_update(claim=claim, user=None, reason="typo", quote="after")
+        second = self.bom(client, if_none_match=first["ETag"])
+        assert second.status_code == 200
+        content = b"".join(second.streaming_content)
+        assert content.startswith(b"\xef\xbb\xbf") and b"after" in content
+
+
 class TestConditionalRequests:
     def test_if_none_match_gives_304_for_the_version_query(
         self, client, make_claim, django_assert_num_queries
