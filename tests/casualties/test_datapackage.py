@@ -8,7 +8,6 @@ import json
 import frictionless
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.urls import reverse
 
 from casualties import datapackage, downloads
@@ -16,13 +15,11 @@ from claims import exporting
 from claims.resources import COLUMNS
 
 
-@pytest.fixture(scope="module")
-def default_data(django_db_setup, django_db_blocker):
-    """Loaded once for the module, rolled back at the end (as in tests/test_default_data.py)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_default_data", verbosity=0)
-        yield
-        transaction.set_rollback(True)
+@pytest.fixture
+def default_data(db):
+    """The default data, for one test (in its transaction, rolled back after it): a fixture of
+    wider scope would outlive the test on a worker that runs this module's other tests."""
+    call_command("load_default_data", verbosity=0)
 
 
 def package(client) -> dict:
