@@ -207,9 +207,10 @@ def xlsx_text(value):
     return _OOXML_CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
 
 
-# Whole numbers as numbers, booleans as booleans, dates as ISO text (they read back the same
-# whatever the spreadsheet's locale).
-_XLSX = {"int": _same, "date": _iso, "bool": _same}
+# Whole numbers as numbers, booleans as booleans, dates as date cells: openpyxl gives a date the
+# number format ``yyyy-mm-dd``, which shows the same whatever the spreadsheet's locale, and the
+# import reads a date cell back as its ISO date (``claims.tabular``).
+_XLSX = {"int": _same, "date": _same, "bool": _same}
 
 
 # --- writers ---------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ from casualties.history import change_context
 from casualties.models import CasualtyRecord, Place
 from claims import exporting
 from claims.models import Claim, ClaimSource, Source
-from claims.tabular import escape_formula, unescape_formula
+from claims.resources import CLAIM_COLUMNS
+from claims.tabular import escape_formula, read_table, unescape_formula
 
 SETUP = "test setup"
 D = datetime.date
@@ -123,6 +124,26 @@ class TestFormats:
     def test_xlsx_holds_no_formula_cell(self, records):
         cells = xlsx_cells(export("records", CasualtyRecord.objects.all(), "xlsx"))
         assert cells and all(cell.data_type != "f" for cell in cells)
+
+    def test_xlsx_dates_are_date_cells(self, make_claim):
+        """A date is a date cell (ISO number format), not text; empty dates stay empty."""
+        make_claim(as_of=D(2020, 10, 1), stated_on=D(2020, 10, 3))
+        sheet = openpyxl.load_workbook(
+            io.BytesIO(export("claims", Claim.objects.all(), "xlsx"))
+        ).active
+        header = [c.value for c in sheet[1]]
+        row = dict(zip(header, sheet[2], strict=False))
+        assert isinstance(row["as_of"].value, datetime.datetime)  # openpyxl reads a datetime
+        assert row["as_of"].value.date() == D(2020, 10, 1)
+        assert row["stated_on"].is_date and row["stated_on"].number_format == "yyyy-mm-dd"
+        assert row["period_start"].value is None
+
+    def test_xlsx_dates_import_back_as_dates(self, make_claim):
+        make_claim(as_of=D(2020, 10, 1))
+        content = export("claims", Claim.objects.all(), "xlsx")
+        table = read_table(io.BytesIO(content), "claims.xlsx", CLAIM_COLUMNS)
+        ((_number, row),) = list(table.rows())
+        assert row["as_of"] == "2020-10-01" and row["period_start"] == ""
 
     @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
     def test_every_formula_trigger_in_a_claim_is_escaped(self, make_claim, fmt):
