@@ -158,3 +158,8 @@ def test_frictionless_checks_the_keys(client, make_claim, tmp_path):
         "foreign-key",
         "primary-key",
     }
+
+
+def test_the_downloads_page_links_the_package_and_the_bom_option(client, db):
+    page = client.get(reverse("casualties:downloads")).content.decode()
+    assert 'href="/downloads/datapackage.json"' in page and "?bom=1" in page
