@@ -620,8 +620,9 @@ def category(request, slug, fmt=None):
                 f = cr.figure(p.id)
                 if f is not None and (f.has_figure or f.disputed):
                     rows.append({**figure_cell(result, p, cr), "depth": depth})
-        total = next((t for t in result.totals() if t[0].id == cat.pk), None)
-        sections.append({"conflict": conflict, "rows": rows, "total": total[1] if total else None})
+        whole = cr.figure(None)
+        total = whole.lower if whole is not None else None
+        sections.append({"conflict": conflict, "rows": rows, "total": total})
     if fmt == "csv":
         return csv_response(
             f"{cat.slug}.csv",

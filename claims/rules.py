@@ -329,19 +329,6 @@ class ConflictResult:
     categories: dict[int, CategoryResult]
     version: str = ""
 
-    def totals(self) -> list[tuple[CategoryRow, int, list[Figure]]]:
-        """Totals across parties: the floors of the top-level parties added, per category (each
-        named person once, ``Figure.total_share``)."""
-        out = []
-        roots = [p for p in self.parties.values() if p.parent_id is None]
-        for result in sorted(self.categories.values(), key=_category_order):
-            parts = [
-                f for p in roots if (f := result.figure(p.id)) is not None and f.lower is not None
-            ]
-            if parts:
-                out.append((result.category, sum(f.total_share for f in parts), parts))
-        return out
-
 
 def _category_order(result: CategoryResult):
     return result.category.sort_key
