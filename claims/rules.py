@@ -330,10 +330,6 @@ class ConflictResult:
     version: str = ""
 
 
-def _category_order(result: CategoryResult):
-    return result.category.sort_key
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
