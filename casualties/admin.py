@@ -1,6 +1,4 @@
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
@@ -9,7 +7,7 @@ from django.urls import path, reverse
 
 from casualties.admin_history import HistoryAdmin
 from casualties.admin_preview import PublicPreviewMixin
-from casualties.concurrency import EditConflict, sign_version, unsign_version
+from casualties.admin_workflow import WorkflowAdminMixin
 from casualties.duplicates import database_pairs
 from casualties.models import (
     CasualtyRecord,
@@ -109,21 +107,21 @@ class CategoryAdmin(ReferenceImportMixin, ExportAdminMixin, HistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-RECORD_TRANSITION_LABELS = {
-    "submit": "Submit for review",
-    "publish": "Publish",
-    "send_back": "Send back to draft",
-    "retract": "Retract",
-}
-
-
 @admin.register(CasualtyRecord)
-class CasualtyRecordAdmin(PublicPreviewMixin, TableImportMixin, ExportAdminMixin, HistoryAdmin):
+class CasualtyRecordAdmin(
+    WorkflowAdminMixin, PublicPreviewMixin, TableImportMixin, ExportAdminMixin, HistoryAdmin
+):
     """Named records, with the claims' workflow and roles: editors add and change drafts and
     submit them; reviewers publish, send back, retract and change any record; editors find
     and merge duplicates (``duplicates/``). Sensitive fields are only ever shown here."""
 
     import_kind = "records"
+    transitions = TRANSITIONS
+    transition_services = TRANSITION_SERVICES
+    service_arg = "record"
+    publish_permission = PUBLISH_PERMISSION
+    draft_status = CasualtyRecord.Status.DRAFT
+    illegal_transition = IllegalTransition
     export_table = "records"
     preview_template = "casualties/person.html"
     list_display = ["name", "name_latin", "role", "rank", "party", "outcome", "date", "status"]
@@ -188,27 +186,6 @@ class CasualtyRecordAdmin(PublicPreviewMixin, TableImportMixin, ExportAdminMixin
 
     # --- roles and workflow (as claims.admin.ClaimAdmin) ------------------------------------
 
-    def can_review(self, request):
-        return request.user.has_perm(PUBLISH_PERMISSION)
-
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        if allowed and obj is not None and obj.status != CasualtyRecord.Status.DRAFT:
-            return self.can_review(request)
-        return allowed
-
-    def may_take(self, request, obj, name) -> bool:
-        if name == "submit":
-            return super().has_change_permission(request, obj)
-        return self.can_review(request)
-
-    def allowed_transitions(self, request, obj):
-        return [
-            name
-            for name in RECORD_TRANSITION_LABELS
-            if obj.status in TRANSITIONS[name][0] and self.may_take(request, obj, name)
-        ]
-
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
@@ -217,90 +194,12 @@ class CasualtyRecordAdmin(PublicPreviewMixin, TableImportMixin, ExportAdminMixin
                 self.admin_site.admin_view(self.duplicates_view),
                 name="%s_%s_duplicates" % info,
             ),
-            path(
-                "<path:object_id>/transition/<slug:name>/",
-                self.admin_site.admin_view(self.transition_view),
-                name="%s_%s_transition" % info,
-            ),
             *super().get_urls(),
         ]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
-        transitions = []
-        if obj is not None:
-            transitions = [
-                (
-                    RECORD_TRANSITION_LABELS[name],
-                    reverse("admin:casualties_casualtyrecord_transition", args=[obj.pk, name]),
-                )
-                for name in self.allowed_transitions(request, obj)
-            ]
-        extra_context = {**(extra_context or {}), "transitions": transitions}
-        return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         extra = {"duplicates_url": reverse("admin:casualties_casualtyrecord_duplicates")}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
-
-    def transition_view(self, request, object_id, name):
-        """Confirm a workflow step with a reason (a note to send back), then take it."""
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None or name not in RECORD_TRANSITION_LABELS:
-            raise Http404
-        if not self.may_take(request, obj, name):
-            raise PermissionDenied
-        change_url = reverse("admin:casualties_casualtyrecord_change", args=[obj.pk])
-        status, error = 200, ""
-        if request.method == "POST":
-            reason = (request.POST.get("reason") or "").strip()
-            try:
-                expected = unsign_version(request.POST.get("version", ""))
-            except (signing.BadSignature, ValueError):
-                expected = None
-            if expected is None:
-                error, status = "This page does not say which revision it was opened at.", 400
-            elif not reason:
-                error = "Say why; the reason is kept in the history."
-            else:
-                kwargs = {"note": reason} if name == "send_back" else {"reason": reason}
-                try:
-                    TRANSITION_SERVICES[name](
-                        record=obj, user=request.user, expected_version=expected, **kwargs
-                    )
-                except EditConflict:
-                    obj = self.get_object(request, unquote(object_id))
-                    error = "Not done: someone changed this record since you opened this page."
-                    status = 409
-                except IllegalTransition as exc:
-                    error, status = str(exc), 409
-                else:
-                    self.message_user(
-                        request,
-                        f"{RECORD_TRANSITION_LABELS[name]}: {obj} is now "
-                        f"{obj.get_status_display()}.",
-                    )
-                    return HttpResponseRedirect(change_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": obj,
-            "title": f"{RECORD_TRANSITION_LABELS[name]}: {obj}",
-            "step": name,
-            "label": RECORD_TRANSITION_LABELS[name],
-            "reason_label": "Note to the editor (what to change)"
-            if name == "send_back"
-            else "Reason",
-            "version": sign_version(obj.version),
-            "reason": request.POST.get("reason", ""),
-            "error": error,
-            "change_url": change_url,
-        }
-        return TemplateResponse(
-            request, "admin/claims/claim/transition.html", context, status=status
-        )
-
-    # --- duplicates ---------------------------------------------------------------------------
 
     def duplicates_view(self, request):
         """Probable duplicates, best first: merge (the first kept) or mark different people."""

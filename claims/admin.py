@@ -2,9 +2,8 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
@@ -12,7 +11,7 @@ from django.utils.text import capfirst
 
 from casualties.admin_history import HistoryAdmin, ReasonForm
 from casualties.admin_preview import PublicPreviewMixin
-from casualties.concurrency import EditConflict, sign_version, unsign_version
+from casualties.admin_workflow import WorkflowAdminMixin
 from casualties.models import Conflict
 from claims.admin_export import ExportAdminMixin
 from claims.admin_import import ReferenceImportMixin, TableImportMixin
@@ -36,13 +35,6 @@ FROM_SOURCE = "source"
 KEPT_FOR_THE_NEXT_CLAIM = ["conflict", "claimant", "scope", "as_of", "stated_on"]
 # Read from the words unless the editor types them.
 FIGURE_FIELDS = ("lower", "upper", "qualifier", "best")
-TRANSITIONS_SHOWN = ["submit", "publish", "send_back", "retract"]
-TRANSITION_LABELS = {
-    "submit": "Submit for review",
-    "publish": "Publish",
-    "send_back": "Send back to draft",
-    "retract": "Retract",
-}
 
 
 @admin.register(Claimant)
@@ -181,8 +173,16 @@ class ClaimForm(ReasonForm):
 
 
 @admin.register(Claim)
-class ClaimAdmin(PublicPreviewMixin, TableImportMixin, ExportAdminMixin, HistoryAdmin):
+class ClaimAdmin(
+    WorkflowAdminMixin, PublicPreviewMixin, TableImportMixin, ExportAdminMixin, HistoryAdmin
+):
     import_kind = "claims"
+    transitions = TRANSITIONS
+    transition_services = TRANSITION_SERVICES
+    service_arg = "claim"
+    publish_permission = PUBLISH_PERMISSION
+    draft_status = Claim.Status.DRAFT
+    illegal_transition = IllegalTransition
     preview_template = "casualties/claim.html"
     export_table = "claims"
     form = ClaimForm
@@ -354,33 +354,9 @@ class ClaimAdmin(PublicPreviewMixin, TableImportMixin, ExportAdminMixin, History
 
     # --- roles and workflow ----------------------------------------------------------------
 
-    def can_review(self, request):
-        return request.user.has_perm(PUBLISH_PERMISSION)
-
-    def has_change_permission(self, request, obj=None):
-        # Editors change drafts; a claim in review or published is the reviewers'.
-        allowed = super().has_change_permission(request, obj)
-        if allowed and obj is not None and obj.status != Claim.Status.DRAFT:
-            return self.can_review(request)
-        return allowed
-
     def has_import_permission(self, request):
         # An imported row may carry any status, so importing claims is a reviewer's job.
         return super().has_import_permission(request) and self.can_review(request)
-
-    def may_take(self, request, obj, name) -> bool:
-        """Whether this user's role may take the step ``name`` (whatever the status)."""
-        if name == "submit":
-            return super().has_change_permission(request, obj)
-        return self.can_review(request)
-
-    def allowed_transitions(self, request, obj):
-        """The workflow steps this user may take on ``obj`` now."""
-        return [
-            name
-            for name in TRANSITIONS_SHOWN
-            if obj.status in TRANSITIONS[name][0] and self.may_take(request, obj, name)
-        ]
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -390,91 +366,8 @@ class ClaimAdmin(PublicPreviewMixin, TableImportMixin, ExportAdminMixin, History
                 self.admin_site.admin_view(self.review_queue_view),
                 name="%s_%s_review" % info,
             ),
-            path(
-                "<path:object_id>/transition/<slug:name>/",
-                self.admin_site.admin_view(self.transition_view),
-                name="%s_%s_transition" % info,
-            ),
             *super().get_urls(),
         ]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
-        transitions = []
-        if obj is not None:
-            transitions = [
-                (
-                    TRANSITION_LABELS[name],
-                    reverse("admin:claims_claim_transition", args=[obj.pk, name]),
-                )
-                for name in self.allowed_transitions(request, obj)
-            ]
-        extra_context = {**(extra_context or {}), "transitions": transitions}
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def transition_view(self, request, object_id, name):
-        """Confirm a workflow step with a reason (a note to send back), then take it."""
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None or name not in TRANSITIONS_SHOWN:
-            raise Http404
-        if not self.may_take(request, obj, name):
-            raise PermissionDenied
-        change_url = reverse("admin:claims_claim_change", args=[obj.pk])
-        status, error = 200, ""
-        if request.method == "POST":
-            reason = (request.POST.get("reason") or "").strip()
-            try:
-                expected = unsign_version(request.POST.get("version", ""))
-            except (signing.BadSignature, ValueError):
-                expected = None
-            if expected is None:
-                error, status = (
-                    "This page does not say which revision it was opened at; reload it.",
-                    400,
-                )
-            elif not reason:
-                error = "Say why; the reason is kept in the history."
-            else:
-                kwargs = {"note": reason} if name == "send_back" else {"reason": reason}
-                try:
-                    TRANSITION_SERVICES[name](
-                        claim=obj, user=request.user, expected_version=expected, **kwargs
-                    )
-                except EditConflict:
-                    obj = self.get_object(request, unquote(object_id))
-                    error, status = (
-                        (
-                            "Not done: someone changed this claim since you opened this page. "
-                            "Check it and try again."
-                        ),
-                        409,
-                    )
-                except IllegalTransition as exc:
-                    error, status = str(exc), 409
-                else:
-                    self.message_user(
-                        request,
-                        f"{TRANSITION_LABELS[name]}: {obj} is now {obj.get_status_display()}.",
-                    )
-                    return HttpResponseRedirect(change_url)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": obj,
-            "title": f"{TRANSITION_LABELS[name]}: {obj}",
-            "step": name,
-            "label": TRANSITION_LABELS[name],
-            "reason_label": "Note to the editor (what to change)"
-            if name == "send_back"
-            else "Reason",
-            "version": sign_version(obj.version),
-            "reason": request.POST.get("reason", ""),
-            "error": error,
-            "change_url": change_url,
-        }
-        return TemplateResponse(
-            request, "admin/claims/claim/transition.html", context, status=status
-        )
 
     def review_queue_view(self, request):
         """Claims waiting for review, the longest waiting first."""
