@@ -30,7 +30,6 @@ from casualties.services import (
 from claims.admin_export import ExportAdminMixin
 from claims.admin_import import ReferenceImportMixin, TableImportMixin
 from claims.resources import CategoryResource, EventResource, PartyResource, PlaceResource
-from claims.services import IllegalTransition
 
 admin.site.site_header = "Casualty Ledger — editorial"
 admin.site.site_title = "Casualty Ledger"
@@ -121,7 +120,6 @@ class CasualtyRecordAdmin(
     service_arg = "record"
     publish_permission = PUBLISH_PERMISSION
     draft_status = CasualtyRecord.Status.DRAFT
-    illegal_transition = IllegalTransition
     export_table = "records"
     preview_template = "casualties/person.html"
     list_display = ["name", "name_latin", "role", "rank", "party", "outcome", "date", "status"]

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from casualties.concurrency import EditConflict, sign_version, unsign_version
+from casualties.workflow import IllegalTransition
 
 # The steps shown as buttons, in this order, and their labels.
 TRANSITION_LABELS = {
@@ -31,8 +32,6 @@ class WorkflowAdminMixin:
     service_arg = "obj"
     publish_permission = ""
     draft_status = "draft"
-    # Raised by a service when the status does not allow the step (claims.services).
-    illegal_transition: type[Exception] = Exception
 
     def can_review(self, request):
         return request.user.has_perm(self.publish_permission)
@@ -120,7 +119,7 @@ class WorkflowAdminMixin:
                         "Check it and try again."
                     )
                     status = 409
-                except self.illegal_transition as exc:
+                except IllegalTransition as exc:
                     error, status = str(exc), 409
                 else:
                     self.message_user(request, f"{label}: {obj} is now {obj.get_status_display()}.")

@@ -11,7 +11,7 @@ from django.db import transaction
 from casualties.history import change_context, save_with_history
 from casualties.models import CasualtyRecord, DistinctPair
 from casualties.records import derive
-from claims.services import IllegalTransition
+from casualties.workflow import take_step
 
 S = CasualtyRecord.Status
 TRANSITIONS = {
@@ -51,21 +51,8 @@ def record_update(
     return save_with_history(record, user=user, reason=reason)
 
 
-def _transition(record, name, *, user, reason, expected_version, **fields):
-    allowed, to = TRANSITIONS[name]
-    if record.status not in allowed:
-        raise IllegalTransition(
-            f"Record {record.external_id} is {record.get_status_display()}; "
-            f"“{name.replace('_', ' ')}” needs it to be "
-            f"{' or '.join(S(a).label for a in allowed)}."
-        )
-    if not (reason or "").strip():
-        raise ValidationError({"reason": "Say why; the reason is kept in the history."})
-    record.version = expected_version
-    record.status = to
-    for key, value in fields.items():
-        setattr(record, key, value)
-    return save_with_history(record, user=user, reason=reason.strip())
+def _transition(record, name, **kwargs):
+    return take_step(record, TRANSITIONS, name, **kwargs)
 
 
 @transaction.atomic

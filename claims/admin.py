@@ -21,7 +21,6 @@ from claims.resources import ClaimantResource, SourceResource
 from claims.services import (
     TRANSITION_SERVICES,
     TRANSITIONS,
-    IllegalTransition,
     flag_resolve,
     flags_refresh,
     flags_refresh_summary,
@@ -182,7 +181,6 @@ class ClaimAdmin(
     service_arg = "claim"
     publish_permission = PUBLISH_PERMISSION
     draft_status = Claim.Status.DRAFT
-    illegal_transition = IllegalTransition
     preview_template = "casualties/claim.html"
     export_table = "claims"
     form = ClaimForm

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from casualties.history import change_context, save_with_history
+from casualties.workflow import IllegalTransition, take_step  # noqa: F401 (re-exported)
 from claims.figures import best_within, parse_figure
 from claims.models import Claim, ClaimSource, ContradictionFlag, Source
 
@@ -57,10 +58,6 @@ def claim_update(
     return save_with_history(claim, user=user, reason=reason)
 
 
-class IllegalTransition(Exception):
-    """A workflow step the claim's status does not allow (e.g. publishing a draft)."""
-
-
 # (service name, from statuses, to status): draft → in review → published → retracted, and
 # in review → draft when a reviewer sends it back.
 S = Claim.Status
@@ -72,21 +69,8 @@ TRANSITIONS = {
 }
 
 
-def _transition(claim, name, *, user, reason, expected_version, **fields):
-    allowed, to = TRANSITIONS[name]
-    if claim.status not in allowed:
-        raise IllegalTransition(
-            f"Claim {claim.external_id} is {claim.get_status_display()}; "
-            f"“{name.replace('_', ' ')}” needs it to be "
-            f"{' or '.join(S(a).label for a in allowed)}."
-        )
-    if not (reason or "").strip():
-        raise ValidationError({"reason": "Say why; the reason is kept in the history."})
-    claim.version = expected_version  # refused (EditConflict) if the claim moved on
-    claim.status = to
-    for name_, value in fields.items():
-        setattr(claim, name_, value)
-    return save_with_history(claim, user=user, reason=reason.strip())
+def _transition(claim, name, **kwargs):
+    return take_step(claim, TRANSITIONS, name, **kwargs)
 
 
 @transaction.atomic
