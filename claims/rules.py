@@ -687,6 +687,8 @@ class _Group:
         if estimates:
             # Several independent estimates: the middle one (the lower of the two middles).
             figure.best, claim_id = estimates[(len(estimates) - 1) // 2]
+            # Every number shown is traceable: the estimate giving the best value decides it.
+            figure.deciding = tuple(sorted({*figure.deciding, claim_id}))
             kind = "the independent estimate" if len(estimates) == 1 else (
                 f"the middle of {len(estimates)} independent estimates"
             )  # fmt: skip

@@ -21,10 +21,11 @@ def test_a_sides_claimant_speaking_for_the_whole_war_is_partisan(world, make_cla
 def test_the_whole_war_figure_adds_the_parties_and_takes_the_estimates_range(world, make_claim):
     make_claim(figure_text="3,825")  # Alpha, self-report
     make_claim(subject=world.beta, claimant=world.beta_mod, figure_text="2,906")
-    make_claim(subject=None, claimant=world.ngo, figure_text="7,000 (6,500–8,000)")
+    estimate = make_claim(subject=None, claimant=world.ngo, figure_text="7,000 (6,500–8,000)")
     make_claim(subject=None, figure_text="20,000")  # Alpha's MoD for all: shown, not counted
     fig = compute(world.conflict.pk).categories[world.killed.pk].figure(None)
     assert (fig.lower, fig.best, fig.upper) == (3825 + 2906, 7000, 8000)
+    assert estimate.pk in fig.deciding  # the range's top and the best value are its
     assert fig.adversary.figure_text == "20,000" and fig.disputed == 1
     assert "The parties' floors added: Alpha 3,825 + Beta 2,906 = 6,731." in fig.rule
 
