@@ -300,8 +300,9 @@ class SlugDictWidget(widgets.ForeignKeyWidget):
     """A foreign key by slug, looked up in a dict filled by one query on first use.
 
     import-export's CachedForeignKeyWidget builds a namedtuple class per lookup; a plain dict
-    is 1.4–2x faster (MEASURED.md). An unknown slug is an error naming the value: nothing is
-    created on the fly.
+    is 1.4–2x faster (MEASURED.md). A slug missing from the dict is looked up once more (a row
+    the same import wrote before, e.g. a parent); an unknown slug is an error naming the value:
+    nothing is created on the fly.
     """
 
     def __init__(self, model, field="slug", **kwargs):
@@ -314,12 +315,16 @@ class SlugDictWidget(widgets.ForeignKeyWidget):
             return None
         if self._by_key is None:
             self._by_key = {getattr(o, self.field): o for o in self.model._default_manager.all()}
-        try:
-            return self._by_key[value]
-        except KeyError:
-            raise ValueError(
-                f"Unknown {self.model._meta.verbose_name} “{value}” (no such slug)."
-            ) from None
+        found = self._by_key.get(value)
+        if found is None:
+            # A row written earlier in the same import (a parent before its children).
+            found = self.model._default_manager.filter(**{self.field: value}).first()
+            if found is None:
+                raise ValueError(
+                    f"Unknown {self.model._meta.verbose_name} “{value}” (no such slug)."
+                )
+            self._by_key[value] = found
+        return found
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else getattr(value, self.field)
