@@ -16,7 +16,7 @@ import datetime
 import math
 from dataclasses import dataclass
 
-from claims.reconciliation import ClaimantSeries, Figure
+from claims.rules import ClaimantSeries, Figure
 
 
 @dataclass(frozen=True)

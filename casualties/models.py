@@ -1,11 +1,13 @@
 """The war's world: conflicts, sides, parties, places, events, categories and named records."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from casualties.changes import NotedHistory
 from casualties.concurrency import VersionField
 
 
@@ -35,7 +37,7 @@ class Conflict(models.Model):
 
     objects = NaturalKeyManager()
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[NotedHistory])
 
     class Meta:
         ordering = ["start_date"]
@@ -63,7 +65,7 @@ class Side(models.Model):
 
     objects = NaturalKeyManager()
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[NotedHistory])
 
     class Meta:
         ordering = ["name"]
@@ -115,7 +117,7 @@ class Party(models.Model):
 
     objects = NaturalKeyManager()
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[NotedHistory])
 
     class Meta:
         ordering = ["name"]
@@ -164,7 +166,7 @@ class Place(models.Model):
 
     objects = NaturalKeyManager()
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[NotedHistory])
 
     class Meta:
         ordering = ["name"]
@@ -194,7 +196,7 @@ class PlaceName(models.Model):
     )
 
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[NotedHistory])
 
     class Meta:
         ordering = ["place", "language", "name"]
@@ -221,7 +223,7 @@ class Event(models.Model):
 
     objects = NaturalKeyManager()
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[NotedHistory])
 
     class Meta:
         ordering = ["start_date", "name"]
@@ -296,7 +298,7 @@ class Category(models.Model):
 
     objects = NaturalKeyManager()
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[NotedHistory])
 
     class Meta:
         ordering = ["position", "name"]
@@ -540,7 +542,7 @@ class CasualtyRecord(models.Model):
 
     objects = CasualtyRecordQuerySet.as_manager()
     version = VersionField()
-    history = HistoricalRecords(m2m_fields=[sources])
+    history = HistoricalRecords(bases=[NotedHistory], m2m_fields=[sources])
 
     # Never on a public page, download or API (tests/casualties/test_people.py crawls for them).
     SENSITIVE_FIELDS = ("date_of_birth", "private_notes", "contact_details")
@@ -592,7 +594,7 @@ class DistinctPair(models.Model):
     reason = models.CharField(max_length=300)
 
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords()  # an editor's judgement, changes no public row
 
     class Meta:
         verbose_name = "pair of different people"
@@ -605,3 +607,41 @@ class DistinctPair(models.Model):
 
     def __str__(self):
         return f"{self.first_id} ≠ {self.second_id}"
+
+
+class DataChange(models.Model):
+    """A write not yet followed by the stored figures (``casualties.changes``): appended in the
+    writing transaction, consumed by ``claims.refresh``."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    model = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=100, blank=True)
+    conflict_id = models.BigIntegerField(null=True, blank=True)
+    category_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.TextField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.reason[:80]
+
+
+class DataState(models.Model):
+    """One row: the state of the public data. ``generation`` moves on with every batch of
+    writes the figures have followed; ``epoch`` is new after every rebuild and every restore, so
+    a state token (``token``) is never reused, even when a restore brings back old ids."""
+
+    epoch = models.CharField(max_length=32)
+    generation = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.token
+
+    @property
+    def token(self) -> str:
+        return f"{self.epoch}-{self.generation}"

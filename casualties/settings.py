@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # After a request that may have written, the stored figures follow its writes.
+    "claims.refresh.RefreshFiguresMiddleware",
     "csp.middleware.CSPMiddleware",
     # Axes turns a locked-out login into a 429 page; its docs ask for it last.
     "axes.middleware.AxesMiddleware",
@@ -137,8 +139,19 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Public downloads are built once per data state and kept in the "downloads" storage
+# (casualties/downloads.py): by default this folder, which every web machine must share; set
+# another storage backend for several machines. It may be emptied at any time (files are
+# built again when asked for).
+DOWNLOADS_CACHE_DIR = Path(
+    os.environ.get("DOWNLOADS_CACHE_DIR", "") or BASE_DIR / "var" / "downloads"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "downloads": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DOWNLOADS_CACHE_DIR},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -265,25 +278,11 @@ CACHES = {
         "LOCATION": os.environ.get("CACHE_LOCATION", "casualty-ledger"),
         "TIMEOUT": 300,
         # Only the memory cache takes these (other backends pass OPTIONS to their client).
-        # A reconciliation is cached in pieces (one per subject and category, one per event).
-        "OPTIONS": {"MAX_ENTRIES": 5000} if CACHE_BACKEND.endswith(".LocMemCache") else {},
+        # Bounded: the figures of past days ("as known on") are cached here.
+        "OPTIONS": {"MAX_ENTRIES": 1000} if CACHE_BACKEND.endswith(".LocMemCache") else {},
     }
 }
 
-# Seconds a reconciled figure (and a cached page) is fresh; an older one is served while it is
-# computed again in the background (claims/reconciliation.py). bench/load.py shortens it so
-# that refreshes happen during the measured minute.
-RECONCILE_CACHE_SECONDS = env_int("RECONCILE_CACHE_SECONDS", 300)
-# After each write commits, compute the new figures in a background thread, so the first
-# reader after an edit does not wait for them (claims/reconciliation.py "warming").
-RECONCILE_WARM_AFTER_WRITES = env_bool("RECONCILE_WARM_AFTER_WRITES", True)
-
-# Public downloads are built once per data version into this directory and served from it
-# (casualties/downloads.py). Every worker must see the same directory; it may be emptied at
-# any time (files are built again when asked for).
-DOWNLOADS_CACHE_DIR = Path(
-    os.environ.get("DOWNLOADS_CACHE_DIR", "") or BASE_DIR / "var" / "downloads"
-)
 
 # Imports (admin and commands): the largest file and the most rows one import takes
 # (docs/import-export.md). Bigger files: split them.

@@ -1,102 +1,34 @@
 """Public reading pages: anonymous, published claims only, server-rendered.
 
-Every page reads the reconciled figures through ``claims.reconciliation`` and runs a fixed number
-of queries whatever the number of claims: lists of claims are paginated, and each page has a
-CSV twin with what it shows.
-
-Caching, in two layers keyed by the same data version (``reconciliation.cache_version``, one
-query): the reconciliation results, and whole rendered pages (``cached_page``). A page is a pure
-function of its URL and the data (nothing on it depends on who asks), so a cached page is served
-until any write that feeds the figures changes the version.
+Every page reads the stored reconciled figures (``claims.reconciliation``: rows kept in step
+with every write by ``claims.refresh``; a past day's figures computed on demand) and runs a
+fixed number of queries whatever the number of claims: lists of claims are paginated, and each
+page has a CSV twin with what it shows. No page cache: reading the rows is what a cached page
+would save (bench/README.md "Stored figures").
 """
 
 import csv
 import datetime
-import hashlib
 import re
-from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from casualties import charts
 from casualties.models import CasualtyRecord, Category, Conflict, Event, Party, Place
+from claims import figure_store, rules
 from claims import reconciliation as recon
 from claims.figures import ABOUT_PERCENT
 from claims.models import WHOLE_WAR, Claim, Claimant, ClaimSource, Relation
 from claims.tabular import escape_formula
 
 CLAIMS_PER_PAGE = 50
-
-
-# --- caching -------------------------------------------------------------------------------
-
-
-def data_version(request) -> str:
-    """The figures' data version (the reconciliation's cache key), read once per request."""
-    _read_versions(request)
-    return request._ledger_version
-
-
-def page_version(request) -> str:
-    """The version of everything a page can show (figures, sources, places)."""
-    _read_versions(request)
-    return request._page_version
-
-
-def _read_versions(request) -> None:
-    if not hasattr(request, "_ledger_version"):
-        request._ledger_version, request._page_version = recon.versions()
-
-
-PAGE_CACHE = True  # the bench turns it off to time the rendering itself
-
-
-CACHED_PAGES_PER_LIST = 20
-
-
-def _page_key(request) -> str | None:
-    """The cache key of a page: the data version, the path and the page number, normalised,
-    so made-up query strings cannot fill the cache. None: do not cache. Only the first pages of
-    a list are kept, and no "as known on" view (its figures are cached, not its pages), so the
-    number of cached pages is bounded by the number of addresses, not by what is typed."""
-    if request.GET.get("as_of"):
-        return None
-    page = request.GET.get("page", "1")
-    if not (page.isdigit() and 1 <= int(page) <= CACHED_PAGES_PER_LIST):
-        return None
-    path = hashlib.sha256(request.path.encode()).hexdigest()
-    return f"page:{page_version(request)}:{path}:{int(page)}"
-
-
-def cached_page(view):
-    """Serve a rendered page from the cache while the data version is unchanged.
-
-    Only complete 200 responses are kept (not CSV streams, errors or redirects).
-    """
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        key = _page_key(request) if PAGE_CACHE else None
-        if key is None:
-            return view(request, *args, **kwargs)
-        hit = cache.get(key)
-        if hit is not None:
-            content, content_type = hit
-            return HttpResponse(content, content_type=content_type)
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.streaming:
-            cache.set(key, (response.content, response["Content-Type"]), recon.CACHE_SECONDS)
-        return response
-
-    return wrapper
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -169,9 +101,9 @@ def claim_rows(claims, roles=None):
                 "claim": c,
                 "relation": c.relation_sql,
                 "relation_label": Relation(c.relation_sql).label,
-                "bounds": recon.format_range(c.lower, c.upper),
+                "bounds": rules.format_range(c.lower, c.upper),
                 "scope": c.scope_text,
-                "role": recon.Role.LABELS.get(role, ""),
+                "role": rules.FigureRole.LABELS.get(role, ""),
                 "role_code": role,
                 "role_note": note,
                 "sources": [
@@ -284,7 +216,6 @@ def _page_context(request, claims):
 
 
 @require_safe
-@cached_page
 def home(request):
     """The overview of the latest conflict (the site starts with one war)."""
     conflict = Conflict.objects.order_by("-start_date").first()
@@ -294,7 +225,6 @@ def home(request):
 
 
 @require_safe
-@cached_page
 def conflict_overview(request, slug, fmt=None):
     return _overview(request, get_object_or_404(Conflict, slug=slug), fmt=fmt)
 
@@ -378,9 +308,9 @@ def _whole_war_rows(result, conflict, as_of):
 
 
 def _overview(request, conflict, *, fmt):
-    """Queries on a warm cache: the conflict, the cache version, the sides."""
+    """Queries: the conflict, the sides."""
     as_of, as_of_message = parse_as_of(request, conflict)
-    result = recon.reconcile(conflict.pk, as_of=as_of, version=data_version(request))
+    result = recon.reconcile(conflict.pk, as_of=as_of)
     sides = []
     for side in [*conflict.sides.all(), None]:
         rows, disputed_only = _side_tables(result, side.id if side else None, as_of)
@@ -442,11 +372,10 @@ def _overview_csv_rows(sides, whole_war):
 
 
 @require_safe
-@cached_page
 def figure(request, party, category, fmt=None):
     """Subject × category: the figure, why, every claim, the charts.
 
-    Queries on a warm cache: party (with conflict), category, cache version, the count of
+    Queries: party (with conflict), category, parties, categories, figures, the count of
     claims, one page of claims (with claimant, subject, category, event, place), their sources.
     """
     subject = get_object_or_404(Party.objects.select_related("conflict"), slug=party)
@@ -455,7 +384,6 @@ def figure(request, party, category, fmt=None):
 
 
 @require_safe
-@cached_page
 def war_figure(request, slug, category, fmt=None):
     """The whole war × category: the parties' floors added, and the estimates for all parties
     together. Queries as ``figure``, the conflict instead of the party."""
@@ -466,10 +394,9 @@ def war_figure(request, slug, category, fmt=None):
 
 def _figure(request, conflict, subject, category, fmt):
     as_of, as_of_message = parse_as_of(request, conflict)
-    version = data_version(request)
-    result = recon.reconcile(conflict.pk, as_of=as_of, category_slug=category.slug, version=version)
-    category_result = result.categories.get(category.pk) or recon.CategoryResult(
-        recon.CategoryRow(
+    result = recon.reconcile(conflict.pk, as_of=as_of, category_id=category.pk, series=True)
+    category_result = result.categories.get(category.pk) or rules.CategoryResult(
+        rules.CategoryRow(
             category.pk,
             category.slug,
             category.name,
@@ -498,10 +425,7 @@ def _figure(request, conflict, subject, category, fmt):
     # The reconciliation counted the same claims (published, this subject and category, known
     # by as_of), so the figure's claim count is the table's length: no COUNT query.
     page = paginate(request, claims, count=fig.claim_count if fig else 0)
-    detail = recon.subject_detail(
-        conflict.pk, category.pk, subject_id, as_of=as_of,
-        category_slug=category.slug, version=version,
-    )  # fmt: skip
+    detail = recon.subject_detail(result, category.pk, subject_id, claim_ids=[c.pk for c in page])
     rows = claim_rows(page, detail.roles)
     series = detail.series
     # The claims that decided the figure, wherever they fall in the pages of the table; a
@@ -532,6 +456,9 @@ def _figure(request, conflict, subject, category, fmt):
             "category": category,
             "figure": fig,
             "derived_totals": category_result.derived_totals.get((subject_id, None), []),
+            "history": []
+            if as_of
+            else figure_store.figure_history(conflict.pk, subject_id, category.pk),
             "rows": rows,
             "page": page,
             "deciding": deciding,
@@ -549,12 +476,11 @@ def _figure(request, conflict, subject, category, fmt):
 
 
 @require_safe
-@cached_page
 def party(request, slug, fmt=None):
-    """Queries on a warm cache: the party, the cache version, its claimants, the count of
+    """Queries: the party, its claimants, the count of
     named people of it and the parties within it."""
     subject = get_object_or_404(Party.objects.select_related("conflict", "side"), slug=slug)
-    result = recon.reconcile(subject.conflict_id, version=data_version(request))
+    result = recon.reconcile(subject.conflict_id)
     tree = _tree(result.parties, subject.pk)
     tables = []
     for cr in _categories(result):
@@ -601,14 +527,12 @@ def party(request, slug, fmt=None):
 
 
 @require_safe
-@cached_page
 def category(request, slug, fmt=None):
-    """Queries on a warm cache: the category, the conflicts, the cache version."""
+    """Queries: the category, the conflicts, its figures."""
     cat = get_object_or_404(Category, slug=slug)
-    version = data_version(request)
     sections = []
     for conflict in Conflict.objects.all():
-        result = recon.reconcile(conflict.pk, version=version)
+        result = recon.reconcile(conflict.pk, category_id=cat.pk)
         cr = result.categories.get(cat.pk)
         if cr is None:
             continue
@@ -652,23 +576,21 @@ def category(request, slug, fmt=None):
 
 
 @require_safe
-@cached_page
 def event(request, slug, fmt=None):
-    """Queries on a warm cache: the event (with place), the cache version, the count of its
+    """Queries: the event (with place), the count of its
     claims, one page of claims, their sources, its first named victims (with their party)."""
     ev = get_object_or_404(Event.objects.select_related("place", "conflict"), slug=slug)
     claims = published_claims().filter(event=ev)
     if fmt == "csv":
         return csv_response(f"{ev.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims))
-    version = data_version(request)
-    result = recon.reconcile(ev.conflict_id, version=version)
+    result = recon.reconcile(ev.conflict_id)
     figures = [
         {
             "party": result.parties[f.subject_id],
             "category": result.categories[f.category_id].category,
             "figure": f,
         }
-        for f in recon.event_figures(ev.conflict_id, ev.pk, version=version)
+        for f in recon.event_figures(ev.pk)
         if f.subject_id in result.parties and f.category_id in result.categories
     ]
     figures.sort(key=lambda r: (r["category"].position, r["category"].name, r["party"].name))
@@ -691,16 +613,14 @@ def event(request, slug, fmt=None):
 
 
 @require_safe
-@cached_page
 def claimant(request, slug, fmt=None):
-    """Queries on a warm cache: the claimant (with party), the count of its claims, one page of
-    them, their sources, the cache version, its highest figures per subject and category."""
+    """Queries: the claimant (with party), the count of its claims, one page of
+    them, their sources, its highest figures per subject and category."""
     who = get_object_or_404(Claimant.objects.select_related("party"), slug=slug)
     claims = published_claims().filter(claimant=who)
     if fmt == "csv":
         return csv_response(f"{who.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims))
     page = paginate(request, claims)
-    version = data_version(request)
     adversary = (
         Claim.objects.published()
         .filter(claimant=who, scope=Claim.Scope.CUMULATIVE, event__isnull=True)
@@ -729,9 +649,7 @@ def claimant(request, slug, fmt=None):
     for row in highest:
         result = results.get(row["conflict_id"])
         if result is None:
-            result = results[row["conflict_id"]] = recon.reconcile(
-                row["conflict_id"], version=version
-            )
+            result = results[row["conflict_id"]] = recon.reconcile(row["conflict_id"])
         cr = result.categories.get(row["category_id"])
         subject = result.parties.get(row["subject_id"])
         if cr is None or subject is None:
@@ -764,7 +682,6 @@ def claimant(request, slug, fmt=None):
 
 
 @require_safe
-@cached_page
 def place(request, slug, fmt=None):
     """Queries: the place, its names, its events, the count of its claims, one page of them,
     their sources, the count of named people there."""
@@ -787,25 +704,20 @@ def place(request, slug, fmt=None):
 
 
 @require_safe
-@cached_page
 def claim(request, external_id):
-    """Queries on a warm cache: the claim, its sources, the cache version."""
+    """Queries: the claim, its sources, its figures."""
     try:
         item = published_claims().get(external_id=external_id)
     except Claim.DoesNotExist:
         raise Http404("No published claim with this identifier.") from None
-    detail = recon.subject_detail(
-        item.conflict_id, item.category_id, item.subject_id,
-        category_slug=item.category.slug, version=data_version(request),
-    )  # fmt: skip
-    role, note = detail.roles.get(item.pk, ("", ""))
+    role, note = figure_store.roles_of([item.pk]).get(item.pk, ("", ""))
     return render(
         request,
         "casualties/claim.html",
         {
             "claim": item,
             "row": claim_rows([item])[0],
-            "role": recon.Role.LABELS.get(role, ""),
+            "role": rules.FigureRole.LABELS.get(role, ""),
             "role_note": note,
             "figure_url": item.figure_url,
             "cite_as": canonical_url(item.get_absolute_url()),
@@ -814,7 +726,6 @@ def claim(request, external_id):
 
 
 @require_safe
-@cached_page
 def browse(request):
     """Queries: parties, categories, claimants, events, places."""
     return render(
@@ -837,15 +748,14 @@ def methodology(request):
         request,
         "casualties/methodology.html",
         {
-            "contradiction_ratio": recon.CONTRADICTION_RATIO,
+            "contradiction_ratio": rules.CONTRADICTION_RATIO,
             "about_percent": ABOUT_PERCENT,
-            "adversary_ratio": recon.ADVERSARY_RATIO,
-            "cache_seconds": recon.CACHE_SECONDS,
+            "adversary_ratio": rules.ADVERSARY_RATIO,
             "record_counts": [
                 (slug, sorted(roles), sorted(outcomes))
-                for slug, (roles, outcomes) in recon.RECORD_COUNTS.items()
+                for slug, (roles, outcomes) in rules.RECORD_COUNTS.items()
             ],
-            "roles": recon.Role.LABELS.values(),
+            "roles": rules.FigureRole.LABELS.values(),
         },
     )
 
@@ -880,7 +790,7 @@ def people_filters(request):
         "outcome": get.get("outcome", "")
         if get.get("outcome") in CasualtyRecord.Outcome.values
         else "",
-        "category": get.get("category", "") if get.get("category") in recon.RECORD_COUNTS else "",
+        "category": get.get("category", "") if get.get("category") in rules.RECORD_COUNTS else "",
         "place": get.get("place", "").strip()[:100],
         "event": get.get("event", "").strip()[:120],
         "from": _date_param(request, "from"),
@@ -912,7 +822,7 @@ def people_queryset(filters, parties):
     if filters["party"]:
         qs = qs.filter(party_id__in=party_subtree(parties, filters["party"]))
     if filters["category"]:
-        roles, outcomes = recon.RECORD_COUNTS[filters["category"]]
+        roles, outcomes = rules.RECORD_COUNTS[filters["category"]]
         qs = qs.filter(role__in=sorted(roles), outcome__in=sorted(outcomes))
     if filters["role"]:
         qs = qs.filter(role=filters["role"])
@@ -974,7 +884,6 @@ def people(request, fmt=None):
 
 
 @require_safe
-@cached_page
 def person(request, external_id):
     """One named person. Queries: the record (with party, place, event, conflict), its
     sources. A record merged into another sends the reader there."""

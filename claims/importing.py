@@ -27,8 +27,9 @@ source the claim cites now deletes that citation (a ClaimSource row), which need
 are a plain many-to-many of the record: taking one off changes the record, nothing is deleted.
 An import with no user (a command without ``--user``) is not checked.
 
-The reconciliation's cache key is the largest history id of each table (``cache_version``):
-the history rows written here move it, so public pages show the imported figures at once.
+Its history rows are written in bulk, so it notes its changes itself (``casualties.changes``,
+one note per conflict and category it wrote, and per category its claims' figures were under):
+the stored figures follow once it commits (``claims.refresh``).
 """
 
 import datetime
@@ -43,13 +44,14 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
 
+from casualties.changes import note
 from casualties.models import CasualtyRecord
-from claims import reconciliation as recon
 from claims.figures import MAX_VALUE, UNREADABLE, best_within, parse_figure
 from claims.models import (
     DISPUTED,
     Claim,
     ClaimSource,
+    FigureClaimRole,
     Source,
     derive_relation,
     new_external_id,
@@ -459,8 +461,7 @@ def import_file(
                 if result.errors:
                     raise _Rollback
                 result.written = True
-                # Its history rows are written in bulk, without signals: warm here.
-                recon.warm_after_commit()
+                job.note_changes()
     except _Rollback:
         pass
     except FileError as exc:
@@ -514,6 +515,15 @@ class _Job:
                 for c in Conflict.objects.only("start_date", "end_date", "name")
             }
             self.duplicates = ImportDuplicates()
+
+    def note_changes(self):
+        """Its history rows are written in bulk (no ``save()``): note what the figures must
+        follow, one note per conflict and category."""
+        if self.writer is None:
+            return
+        for conflict_id, category_id in sorted(self.writer.touched, key=str):
+            note(self.spec.model, reason=self.reason, user=self.user,
+                 conflict_id=conflict_id, category_id=category_id)  # fmt: skip
 
     def finish(self):
         """After the last chunk: the probable duplicates of the file's new records."""
@@ -745,6 +755,8 @@ class _Writer:
         # COPY takes Python values; SQLite's executemany takes what Django would store.
         self.stamp = self.now if self.pg else connection.ops.adapt_datetimefield_value(self.now)
         self.version = int(time.time() * 1_000_000) - VERSION_OFFSET
+        # (conflict id, category id or None) of every claim or record written, before and after.
+        self.touched: set[tuple[int, int | None]] = set()
 
     # ids ---------------------------------------------------------------------------------
 
@@ -802,7 +814,31 @@ class _Writer:
             sql += " RETURNING history_id"
         with connection.cursor() as cursor:
             cursor.execute(sql, [self.stamp, self.reason, history_type, self.user_id, *params])
-            return [r[0] for r in cursor.fetchall()] if returning else None
+            ids = [r[0] for r in cursor.fetchall()] if returning else None
+            if model in (Claim, CasualtyRecord):
+                self.touched.update(self.scopes(cursor, model, where_sql, params))
+            return ids
+
+    def scopes(self, cursor, model, where_sql, params):
+        """The conflicts and categories of the rows ``where_sql`` picks, and for claims those
+        their figures are stored under (before this import moved them): what the figures must
+        follow (``casualties.changes.note``)."""
+        table = _q(model._meta.db_table)
+        category = "t.category_id" if model is Claim else "NULL"
+        cursor.execute(
+            f"SELECT DISTINCT t.conflict_id, {category} FROM {table} t WHERE {where_sql}",  # noqa: S608
+            params,
+        )
+        found = cursor.fetchall()
+        if model is Claim:
+            roles = _q(FigureClaimRole._meta.db_table)
+            cursor.execute(
+                f"SELECT DISTINCT conflict_id, category_id FROM {roles} WHERE claim_id IN "  # noqa: S608
+                f"(SELECT t.id FROM {table} t WHERE {where_sql})",
+                params,
+            )
+            found += cursor.fetchall()
+        return found
 
     def ids_where(self, ids, column="id", alias="t."):
         if self.pg:

@@ -9,6 +9,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from casualties.changes import NotedHistory
 from casualties.concurrency import VersionField
 from casualties.models import Category, Conflict, Event, NaturalKeyManager, Party, Place
 from claims.validators import HTTP_URL_Q, validate_http_url
@@ -70,7 +71,7 @@ class Claimant(models.Model):
 
     objects = NaturalKeyManager()
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[NotedHistory])
 
     class Meta:
         ordering = ["name"]
@@ -111,7 +112,7 @@ class Source(models.Model):
 
     objects = NaturalKeyManager()
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[NotedHistory])
 
     class Meta:
         ordering = ["title"]
@@ -329,7 +330,7 @@ class Claim(models.Model):
 
     objects = ClaimQuerySet.as_manager()
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[NotedHistory])
 
     class Meta:
         ordering = ["as_of", "stated_on", "id"]
@@ -456,7 +457,7 @@ class ClaimSource(models.Model):
     )
 
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[NotedHistory])
 
     class Meta:
         verbose_name = "cited source"
@@ -532,7 +533,7 @@ class ContradictionFlag(models.Model):
 
     objects = ContradictionFlagQuerySet.as_manager()
     version = VersionField()
-    history = HistoricalRecords()
+    history = HistoricalRecords()  # not public: its writes change no figure
 
     class Meta:
         ordering = ["status", "-ratio", "id"]
@@ -547,3 +548,78 @@ class ContradictionFlag(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.description[:80]}"
+
+
+class ReconciledFigure(models.Model):
+    """A reconciled figure as stored: one subject (a party, or the whole war) × category (×
+    event) of a conflict, with its bounds, best value, deciding claims and why.
+
+    Written only by ``claims.figure_store`` from what the rules (``claims.rules``) return, after
+    every write that can change it (``claims.refresh``); its history says how it changed and
+    which write changed it (the history row's reason; ``public_note`` is what readers see)."""
+
+    conflict = models.ForeignKey(Conflict, on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey(
+        Party, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # "<subject id or all>:<category id>:<event id or 0>", unique within the conflict (the
+    # nullable columns cannot be unique together on every database).
+    key = models.CharField(max_length=60)
+    lower = models.PositiveBigIntegerField(null=True, blank=True)
+    best = models.PositiveBigIntegerField(null=True, blank=True)
+    upper = models.PositiveBigIntegerField(null=True, blank=True)
+    basis = models.CharField(max_length=10)
+    derived = models.BooleanField(default=False)
+    rule = models.TextField(blank=True, help_text="Why: the rules applied, in words.")
+    deciding = models.JSONField(default=list, help_text="The ids of the deciding claims.")
+    claim_count = models.PositiveIntegerField(default=0)
+    record_count = models.PositiveIntegerField(default=0)
+    disputed = models.PositiveIntegerField(default=0)
+    held_out = models.PositiveIntegerField(default=0)
+    disputed_high = models.PositiveBigIntegerField(null=True, blank=True)
+    own_counted = models.BooleanField(default=False)
+    claims_lower = models.PositiveBigIntegerField(null=True, blank=True)
+    records_elsewhere = models.PositiveIntegerField(default=0)
+    # What the overview shows beside the figure (``rules.ClaimRef`` as data).
+    official = models.JSONField(null=True, blank=True)
+    adversary = models.JSONField(null=True, blank=True)
+    independent = models.JSONField(default=list)
+    derived_totals = models.JSONField(default=list)
+    # Each claimant's range and timeline for the charts (not kept in the history).
+    series = models.JSONField(default=list)
+    public_note = models.TextField(blank=True, help_text="What changed it, as readers see it.")
+
+    history = HistoricalRecords(excluded_fields=["series"])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conflict", "key"], name="claims_figure_key"),
+        ]
+        indexes = [models.Index(fields=["conflict", "category", "event"])]
+
+    def __str__(self):
+        return self.key
+
+
+class FigureClaimRole(models.Model):
+    """What one published claim did in its figure (``rules.FigureRole``), stored with the
+    figures; a page of claims reads the roles of its rows only."""
+
+    claim = models.OneToOneField(
+        Claim, on_delete=models.CASCADE, primary_key=True, related_name="figure_role"
+    )
+    conflict_id = models.BigIntegerField()
+    category_id = models.BigIntegerField()
+    subject_id = models.BigIntegerField(null=True, blank=True)  # None: the whole war
+    role = models.CharField(max_length=20)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["conflict_id", "category_id"])]
+
+    def __str__(self):
+        return f"{self.claim_id}: {self.role}"

@@ -126,8 +126,8 @@ def flags_refresh(*, conflict, user, reason: str) -> dict[str, int]:
     event and claims, so a resolved flag stays resolved until the claims change). An open flag
     whose contradiction is gone is resolved with a note saying so. Returns the counts.
     """
+    from claims.loaders import compute
     from claims.models import ContradictionFlag
-    from claims.reconciliation import compute
 
     result = compute(conflict.pk)
     found = {c.signature: c for r in result.categories.values() for c in r.contradictions}

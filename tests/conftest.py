@@ -115,16 +115,37 @@ def make_claim(world):
 
 
 @pytest.fixture(autouse=True)
-def _no_warming(settings):
-    """No background warm-up thread after commits (tests/claims/test_warming.py turns it on):
-    it would fill the cache while the next test starts, under history ids SQLite reuses."""
-    settings.RECONCILE_WARM_AFTER_WRITES = False
+def _figures_follow_writes(monkeypatch):
+    """Tests write through services and models, then read pages. In production the writer's
+    request (``RefreshFiguresMiddleware``) or command follows its writes before anyone reads;
+    here each test client request does it first (tests of the following itself call
+    ``claims.refresh`` directly, tests/claims/test_refresh.py)."""
+    from django.test import Client
+
+    from claims.refresh import catch_up
+
+    original = Client.request
+
+    def request(self, **kwargs):
+        from django.db import connection
+
+        logged = len(connection.queries_log)
+        try:
+            catch_up()
+        except RuntimeError as exc:  # a test without the database
+            if "Database access not allowed" not in str(exc):
+                raise
+        # Its queries are the writer's, not the reader's: query counts leave them out.
+        while len(connection.queries_log) > logged:
+            connection.queries_log.pop()
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(Client, "request", request)
 
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache: rolled-back tests can reuse history ids on SQLite,
-    which the reconciliation cache key is built from."""
+    """Each test starts with an empty cache (a past day's figures are cached there)."""
     from django.core.cache import cache
 
     cache.clear()
@@ -133,10 +154,15 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
-def _downloads_cache_dir(settings, tmp_path):
-    """Each test builds its downloads in its own directory: history ids, which name the files,
-    are reused after a rolled-back test."""
-    settings.DOWNLOADS_CACHE_DIR = tmp_path / "downloads"
+def _downloads_storage(settings, tmp_path):
+    """Each test keeps its downloads in its own folder."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "downloads": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "downloads"},
+        },
+    }
 
 
 @pytest.fixture

@@ -17,11 +17,12 @@ from rest_framework.exceptions import ValidationError
 from casualties.downloads import public_queryset
 from casualties.models import CasualtyRecord, Category, Conflict, Event, Party, Place
 from casualties.views import people_filters, people_queryset
+from claims import figure_store
 from claims import reconciliation as recon
 from claims.api import serializers as s
 from claims.api.caching import ConditionalMixin
 from claims.models import Claim, Claimant, ClaimSource, Relation
-from claims.rules import Figure, Role
+from claims.rules import RECORD_COUNTS, Figure, FigureRole
 
 # The subject filter's words for "the whole war, all parties" (claims with no subject party).
 WHOLE_WAR_WORDS = ("", "all")
@@ -203,7 +204,7 @@ PEOPLE_FILTERS = [
     OpenApiParameter(
         "category",
         str,
-        enum=sorted(recon.RECORD_COUNTS),
+        enum=sorted(RECORD_COUNTS),
         description="The people a named floor counts in this category.",
     ),
     OpenApiParameter("place", str, description="A place's slug."),
@@ -297,9 +298,9 @@ class FigureViewSet(ConditionalMixin, mixins.ListModelMixin, viewsets.GenericVie
         return party, conflict, category, as_of
 
     def _figures(self, request, party, conflict, category, as_of):
-        version = getattr(request, "figure_version", None) or recon.cache_version()
-        slug = category.slug if category else None
-        result = recon.reconcile(conflict.pk, as_of=as_of, category_slug=slug, version=version)
+        result = recon.reconcile(
+            conflict.pk, as_of=as_of, category_id=category.pk if category else None
+        )
         subject_id = party.pk if party else None
         if category is not None:
             found = result.categories.get(category.pk)
@@ -310,19 +311,21 @@ class FigureViewSet(ConditionalMixin, mixins.ListModelMixin, viewsets.GenericVie
                 for r in sorted(result.categories.values(), key=lambda r: r.category.sort_key)
                 if r.figure(subject_id) is not None
             ]
-        items = []
-        for category_id, category_slug, unit, cr in results:
-            fig = (cr.figure(subject_id) if cr else None) or Figure(subject_id, category_id, None)
-            detail = recon.subject_detail(
-                conflict.pk, category_id, subject_id, as_of=as_of, category_slug=slug,
-                version=version,
-            )  # fmt: skip
-            items.append((category_id, category_slug, unit, fig, detail.roles))
+        items = [
+            (category_id, category_slug, unit,
+             (cr.figure(subject_id) if cr else None) or Figure(subject_id, category_id, None))
+            for category_id, category_slug, unit, cr in results
+        ]  # fmt: skip
         ids = self._external_ids(conflict, subject_id, items, as_of)
-        return [
-            self._figure(request, conflict, party, slug_, unit, fig, roles, ids, as_of)
-            for _, slug_, unit, fig, roles in items
-        ]
+        stored = figure_store.roles_in(ids) if as_of is None else None
+        out = []
+        for category_id, slug_, unit, fig in items:
+            if stored is not None:
+                roles = stored.get((category_id, subject_id), {})
+            else:
+                roles = recon.subject_detail(result, category_id, subject_id, claim_ids=ids).roles
+            out.append(self._figure(request, conflict, party, slug_, unit, fig, roles, ids, as_of))
+        return out
 
     @staticmethod
     def _external_ids(conflict, subject_id, items, as_of):
@@ -371,7 +374,7 @@ class FigureViewSet(ConditionalMixin, mixins.ListModelMixin, viewsets.GenericVie
                 {
                     "claim": external_id,
                     "role": roles[pk][0],
-                    "label": Role.LABELS.get(roles[pk][0], ""),
+                    "label": FigureRole.LABELS.get(roles[pk][0], ""),
                     "note": roles[pk][1],
                 }
                 for pk, external_id in ids.items()

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from claims import exporting
 from claims.importing import import_file
+from claims.refresh import catch_up
 
 # What a user named by --user must hold, as in the admin's import (claims/admin.py): adding and
 # changing the rows, and for claims, whose rows may carry any status, publishing.
@@ -68,6 +69,8 @@ class ImportCommand(BaseCommand):
             )  # fmt: skip
         if progress:
             sys.stderr.write("\n")
+        if result.written:
+            catch_up()  # the figures follow the import before the command ends
         if result.note:
             self.stdout.write(f"Note: the file was {result.note}.")
         for group in result.grouped_errors():

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from casualties.models import CasualtyRecord, Category, Conflict, Party
-from claims import reconciliation as recon
+from claims.loaders import compute
 from claims.importing import import_file
 from tests.people_generator import DEFAULT_IN_ARMENIAN, generate
 
@@ -125,7 +125,7 @@ def test_duplicates_page_pairs_the_default_record_and_merging_drops_the_floor(cl
     killed = Category.objects.get(slug="military-killed")
 
     def floor():
-        return recon.compute(conflict.pk).categories[killed.pk].figure(party.pk)
+        return compute(conflict.pk).categories[killed.pk].figure(party.pk)
 
     before = floor()
     assert before.basis == "records"  # 5,000 named people are more than the 3,825 claimed

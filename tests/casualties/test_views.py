@@ -219,48 +219,46 @@ class TestOtherPages:
         assert ledger.official.get_absolute_url() == f"/claims/{ledger.official.external_id}/"
 
 
-# A page number past the pages kept in the cache: the page is rendered, the figures are cached.
-UNCACHED_PAGE = "?page=21"
-
-# Query counts. "cold": nothing cached. "figures cached": the reconciliation is cached but not
-# the page (UNCACHED_PAGE). "page cached": only the data version is read.
-# Every page starts with 1 the data version (cached_page). A cold reconciliation adds four:
-# categories, parties, published claims with their relation, named records grouped.
+# Query counts: every page reads stored figures (no page cache), so one count per page,
+# whatever the number of claims. Reading stored figures is three queries (``FIGURES``):
+# parties, categories, the figure rows.
+FIGURES = 3
 QUERY_COUNTS = [
-    # 2 latest conflict, 3 sides.
-    ("home", (), 7, 3),
-    # 2 party with conflict, 3 category, 4 deciding claims with claimants, 5 a page of claims
-    # (claimant, its party, subject, category, event, place), 6 sources. No COUNT: the
-    # reconciliation counted the same claims.
-    ("figure", ("alpha", "military-killed"), 10, 6),
-    # 2 party with conflict and side, 3 its claimants, 4 the count of its named people.
-    ("party", ("alpha",), 8, 4),
-    # 2 category, 3 conflicts.
-    ("category", ("civilians-killed",), 7, 3),
-    # 2 event with place and conflict, 3 count of claims, 4 a page of claims, 5 sources,
-    # 6 its named victims with their party.
-    ("event", ("ganja-attacks",), 10, 6),
-    # 2 claimant with party, 3 count, 4 a page of claims, 5 sources, 6 its highest figures
-    # about adversaries grouped by subject and category.
-    ("claimant", ("alpha-mod",), 10, 6),
-    # 2 place, 3 its names, 4 count of claims, 5 a page of claims, 6 sources, 7 its events,
-    # 8 the count of named people there. Uncached, no data version is needed: 7.
-    ("place", ("stepanakert",), 8, 7),
-    # 2 parties, 3 categories, 4 claimants, 5 events with places, 6 places.
-    ("browse", (), 6, 5),
+    # 1 latest conflict, the figures, 5 sides.
+    ("home", (), 2 + FIGURES),
+    # 1 party with conflict, 2 category, the figures with their chart series, 6 a page of
+    # claims (claimant, its party, subject, category, event, place), 7 sources, 8 the roles of
+    # the page's claims, 9 deciding claims with claimants, 10 the figure's history. No COUNT:
+    # the figure counted the same claims.
+    ("figure", ("alpha", "military-killed"), 7 + FIGURES),
+    # 1 party with conflict and side, the figures, 5 its claimants, 6 its named people counted.
+    ("party", ("alpha",), 3 + FIGURES),
+    # 1 category, 2 conflicts, the figures of each.
+    ("category", ("civilians-killed",), 2 + FIGURES),
+    # 1 event with place and conflict, the figures (names), 5 the event's figures, 6 its named
+    # victims with their party, 7 count of claims, 8 a page of claims, 9 sources.
+    ("event", ("ganja-attacks",), 6 + FIGURES),
+    # 1 claimant with party, 2 count, 3 its highest figures about adversaries grouped by
+    # subject and category, the figures, 7 a page of claims, 8 sources.
+    ("claimant", ("alpha-mod",), 5 + FIGURES),
+    # 1 place, 2 its names, 3 its events, 4 count of named people there, 5 count of claims,
+    # 6 a page of claims, 7 sources.
+    ("place", ("stepanakert",), 7),
+    # 1 parties, 2 categories, 3 claimants, 4 events with places, 5 places.
+    ("browse", (), 5),
 ]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name,args,cold,figures_cached", QUERY_COUNTS)
-def test_query_counts(client, ledger, django_assert_num_queries, name, args, cold, figures_cached):
+@pytest.mark.parametrize("name,args,queries", QUERY_COUNTS)
+def test_query_counts(client, ledger, make_claim, django_assert_num_queries, name, args, queries):
     url = reverse(f"casualties:{name}", args=args)
-    with django_assert_num_queries(cold):
+    with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
-    with django_assert_num_queries(figures_cached):
-        assert client.get(url + UNCACHED_PAGE).status_code == 200
-    with django_assert_num_queries(1):
-        assert client.get(url).status_code == 200
+    more_claims(ledger, make_claim, 15)
+    client.get(url)  # the claims' writes followed (tests/conftest.py)
+    with django_assert_num_queries(queries):
+        assert client.get(url + "?page=2").status_code == 200
 
 
 @pytest.mark.django_db
@@ -274,56 +272,30 @@ def test_whole_war_figure_page_query_counts(
             as_of=None, stated_on=None,
         )  # fmt: skip
     url = reverse("casualties:war_figure", args=["test-war", "military-killed"])
-    # 1 data version, 2 conflict, 3 category, 4 a page of claims (with claimant, its party,
-    # subject, category, event, place, conflict), 5 their sources; cold, the four queries of
-    # the reconciliation. No deciding-claims query: the whole war's floor is a roll-up.
-    with django_assert_num_queries(9):
+    client.get(url)  # the claims' writes followed (tests/conftest.py)
+    # 1 conflict, 2 category, the figures with their series, 6 a page of claims, 7 sources,
+    # 8 their roles, 9 the figure's history. No deciding-claims query: the whole war's floor
+    # is a roll-up.
+    with django_assert_num_queries(6 + FIGURES):
         page = client.get(url)
     assert "6,000 (5,000–9,000)" in page.content.decode()
-    with django_assert_num_queries(5):
-        client.get(url + UNCACHED_PAGE)
 
 
 @pytest.mark.django_db
 def test_claim_page_query_counts(client, ledger, django_assert_num_queries):
-    url = ledger.outlier.get_absolute_url()
-    # 1 data version, 2 the claim with everything it shows, 3 its sources; cold, the four
-    # queries of the reconciliation.
-    with django_assert_num_queries(7):
-        client.get(url)
+    # 1 the claim with everything it shows, 2 its sources, 3 its role in its figure.
     with django_assert_num_queries(3):
-        client.get(url + UNCACHED_PAGE)
+        client.get(ledger.outlier.get_absolute_url())
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name,args,cold,figures_cached", QUERY_COUNTS)
-def test_query_counts_do_not_grow_with_claims(
-    client, ledger, make_claim, django_assert_num_queries, name, args, cold, figures_cached
-):
-    more_claims(ledger, make_claim, 15)
-    url = reverse(f"casualties:{name}", args=args)
-    with django_assert_num_queries(cold):
-        client.get(url)
-    with django_assert_num_queries(figures_cached):
-        client.get(url + UNCACHED_PAGE)
-
-
-@pytest.mark.django_db
-def test_a_write_refreshes_cached_pages(client, ledger):
+def test_a_write_shows_on_the_next_read(client, ledger):
     from claims.services import claim_update
 
     url = reverse("casualties:figure", args=["alpha", "military-killed"])
     assert b"at least 3,825" in client.get(url).content
     claim_update(claim=ledger.official, user=None, reason="MoD update", figure_text="3,900")
     assert b"at least 3,900" in client.get(url).content
-
-
-@pytest.mark.django_db
-def test_made_up_parameters_share_one_cached_page(client, ledger, django_assert_num_queries):
-    url = reverse("casualties:figure", args=["alpha", "military-killed"])
-    client.get(url + "?utm=1")
-    with django_assert_num_queries(1):  # the data version only
-        client.get(url + "?utm=2&x=y")
 
 
 @pytest.mark.django_db
@@ -345,24 +317,24 @@ def test_a_future_as_of_is_ignored_with_a_message(client, ledger):
 def test_as_known_on_pages_are_rendered_each_time(client, ledger, django_assert_num_queries):
     url = reverse("casualties:figure", args=["alpha", "military-killed"]) + "?as_of=2020-11-15"
     assert b"at least 3,825" in client.get(url).content
-    # Only the figures are cached: 1 party, 2 category, 3 data version, 4 deciding claims,
-    # 5 a page of claims, 6 their sources.
+    # Only the figures are cached: 1 party, 2 category, 3 the data state (the cache key),
+    # 4 deciding claims, 5 a page of claims, 6 their sources.
     with django_assert_num_queries(6):
         client.get(url)
 
 
 @pytest.mark.django_db
-def test_a_source_title_edit_refreshes_cached_pages_but_not_the_figures(client, ledger):
-    """A cached page holds more than figures: a source's title or a place's name changed in
-    the admin shows at once, and the figures are not computed again for it."""
+def test_a_source_title_edit_shows_at_once_and_moves_no_figure(client, ledger):
+    """A page holds more than figures: a source's title changed in the admin shows at once,
+    and no figure is written for it (no figure history row)."""
     from casualties.history import save_with_history
-    from claims import reconciliation as recon
+    from claims.models import ReconciledFigure
 
     url = ledger.official.get_absolute_url()
     source = ledger.official.sources.first()
     assert source.title.encode() in client.get(url).content
-    figures = recon.cache_version()
+    figures = ReconciledFigure.history.count()
     source.title = "A corrected title"
     save_with_history(source, user=None, reason="typo")
-    assert recon.cache_version() == figures  # the figures' key stays
     assert b"A corrected title" in client.get(url).content
+    assert ReconciledFigure.history.count() == figures

@@ -92,11 +92,16 @@ def test_editors_without_add_permission_cannot_import(world, client, django_user
 
 
 def test_public_overview_changes_after_an_import(world, editor, client):
-    """The reconciliation cache is keyed on history ids: an import's history rows move it."""
-    from claims.reconciliation import cache_version
+    """An import notes its changes; its request follows them (the middleware), so the stored
+    figures and the data state move before the next reader comes."""
+    from casualties.models import DataChange
+    from claims.models import ReconciledFigure
+    from claims.refresh import state_token
 
-    before = cache_version()
+    before = state_token()
     editor.post(
         URL, {"token": upload(editor, csv_bytes([claim()])).context["token"], "confirm": "1"}
     )
-    assert cache_version() != before
+    assert state_token() != before
+    assert not DataChange.objects.exists()
+    assert ReconciledFigure.objects.filter(conflict=world.conflict).exists()

@@ -7,14 +7,11 @@ import pytest
 from casualties.history import change_context
 from casualties.models import CasualtyRecord, Party, Place
 from claims.models import Claim
-from claims.reconciliation import (
-    ClaimRow,
-    Role,
-    best_non_overlapping,
-    cache_version,
-    compute,
-    reconcile,
-)
+from claims.loaders import compute
+from claims.reconciliation import reconcile
+from claims.refresh import catch_up, state_token
+from claims.rules import ClaimRow, best_non_overlapping
+from claims.rules import FigureRole as Role
 from claims.services import claim_update
 
 D = datetime.date
@@ -277,21 +274,26 @@ class TestAsOfAndCaching:
         make_claim(figure_text="7,630", claimant=world.beta_mod)
         assert result_for(world) == result_for(world)
 
-    def test_cache_version_changes_when_a_claim_is_written(self, world, make_claim):
+    def test_the_data_state_moves_when_a_claim_is_written(self, world, make_claim):
         claim = make_claim(figure_text="100")
-        before = cache_version()
+        catch_up()
+        before = state_token()
         claim_update(claim=claim, user=None, reason="correction", figure_text="120")
-        assert cache_version() != before
+        catch_up()
+        assert state_token() != before
 
-    def test_reconcile_serves_the_cache_until_a_write(self, world, make_claim):
+    def test_pages_read_the_stored_figure_until_a_write_is_followed(self, world, make_claim):
         claim = make_claim(figure_text="100")
+        catch_up()
         first = reconcile(world.conflict.pk)
-        # A write that bypasses history is not seen: the cached figure is served.
+        # A write that bypasses history is not seen: the stored figure is served.
         Claim.objects.filter(pk=claim.pk).update(lower=999, best=999, upper=999)
+        catch_up()
         assert reconcile(world.conflict.pk).categories[world.killed.pk].figure(
             world.alpha.pk
         ).lower == (first.categories[world.killed.pk].figure(world.alpha.pk).lower)
         claim_update(claim=claim, user=None, reason="correction", figure_text="120")
+        catch_up()
         fig = reconcile(world.conflict.pk).categories[world.killed.pk].figure(world.alpha.pk)
         assert fig.lower == 120
 

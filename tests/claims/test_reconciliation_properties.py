@@ -5,7 +5,7 @@ import datetime
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from claims.reconciliation import CategoryRow, ClaimRow, PartyRow, reconcile_category
+from claims.rules import CategoryRow, ClaimRow, PartyRow, reconcile_category
 
 PARTIES = {
     1: PartyRow(1, "a", "A", None, 1),

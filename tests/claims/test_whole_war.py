@@ -3,7 +3,7 @@
 import pytest
 
 from claims.models import Claim, Relation, derive_relation
-from claims.reconciliation import compute
+from claims.loaders import compute
 from tests.claims.test_importing import claim, csv_bytes, run
 
 

@@ -5,8 +5,10 @@ from django.core.management import BaseCommand, call_command
 from django.db import transaction
 from django.db.models import Max
 
+from casualties.changes import note
 from casualties.history import change_context, system_user
 from casualties.models import Conflict
+from claims.refresh import catch_up
 from claims.services import flags_refresh
 
 DEFAULT_FIXTURES = ["fixtures/default.json"]
@@ -34,6 +36,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             user = system_user("default-data")
             self.load(fixtures, user, reason, verbosity)
+            # Its history rows were written in bulk: every figure is to be computed.
+            note(Conflict, reason=reason, user=user)
+        catch_up()
 
     def load(self, fixtures, user, reason, verbosity):
         with change_context(user=user, reason=reason):

@@ -5,7 +5,9 @@ from pathlib import Path
 from django.core.cache import cache
 from django.core.management import BaseCommand, CommandError
 
+from casualties import downloads
 from casualties.backup import is_default, restore, target
+from claims.refresh import rebuild
 
 
 class Command(BaseCommand):
@@ -36,7 +38,11 @@ class Command(BaseCommand):
                 raise CommandError("Restore cancelled.")
         restore(backup, database_url)
         if is_default(db):
-            # Cached figures are keyed by history ids, which the restored data may reuse.
+            # The figures are computed again from the restored rows, and a new epoch starts:
+            # the data state's token, which keys downloads, API answers and cached days, may
+            # not come back with old ids.
+            rebuild(reason=f"Database restored from {backup.name}")
+            downloads.clear()
             cache.clear()
         if verbosity:
             self.stdout.write(f"Restored {db['NAME']} from {backup}.")

@@ -18,6 +18,7 @@ from import_export.formats import base_formats
 from casualties.history import change_context
 from claims import resources
 from claims.admin_import import BoundedFormat
+from claims.refresh import catch_up
 from claims.resources import COLUMNS
 from claims.tabular import FileError
 
@@ -107,6 +108,8 @@ class Command(BaseCommand):
                 dataset, dry_run=dry_run, raise_errors=False, use_transactions=True,
                 file_name=path.name, user=account,
             )  # fmt: skip
+        if not dry_run:
+            catch_up()  # the figures follow the import before the command ends
         errors = self.errors(result)
         for line in errors:
             self.stderr.write(line)
