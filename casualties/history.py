@@ -84,6 +84,7 @@ def forget_change_reason(sender, instance, history_instance, **kwargs):
 SYSTEM_USERS = {
     "default-data": "Default data",
     "flags-refresh": "Contradiction flags",
+    "release-cut": "Release command",
 }
 
 

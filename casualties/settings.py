@@ -146,6 +146,15 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+    # Release files (claims/releases.py): written once when a release is cut, then served as
+    # they are forever. Every web machine must see the same files: in production, a shared
+    # volume here or another backend in this entry (e.g. django-storages' S3).
+    "releases": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": os.environ.get("RELEASES_STORAGE_DIR", "") or BASE_DIR / "var" / "releases"
+        },
+    },
 }
 
 # Every history row carries a reason; long reasons (an import's file name and user) fit.

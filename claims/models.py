@@ -547,3 +547,6 @@ class ContradictionFlag(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.description[:80]}"
+
+
+from claims.release_models import Release, ReleaseEntry  # noqa: E402, F401 (models of this app)
