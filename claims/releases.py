@@ -56,8 +56,16 @@ def storage():
 
 
 def _models() -> dict[str, type]:
-    from casualties.models import CasualtyRecord, Category, Conflict, Event, Party, Place
-    from casualties.models import PlaceName, Side
+    from casualties.models import (
+        CasualtyRecord,
+        Category,
+        Conflict,
+        Event,
+        Party,
+        Place,
+        PlaceName,
+        Side,
+    )
     from claims.models import Claim, Claimant, ClaimSource, Source
 
     return {
@@ -470,7 +478,7 @@ def changelog(previous: State | None, current: State, old_figs, new_figs) -> dic
                 **{k: old[k] for k in ("conflict", "party", "category")},
                 "before": {b: old[b] for b in ("lower", "best", "upper")},
                 "after": None,
-                "change": {b: None for b in ("lower", "best", "upper")},
+                "change": dict.fromkeys(("lower", "best", "upper")),
             }
         )
     return {
@@ -557,3 +565,172 @@ def _store_files(release, state: State) -> None:
         stored = storage().save(release.files[name], ContentFile(content))
         if stored != release.files[name]:  # a storage that renamed it: the address would lie
             raise RuntimeError(f"Release file {release.files[name]} exists already.")
+
+
+# --- serving a release (pages of the API) ----------------------------------------------------
+
+MAP_FIELDS = {
+    T.CONFLICT: ("slug",),
+    T.PARTY: ("slug", "side_id"),
+    T.CATEGORY: ("slug",),
+    T.CLAIMANT: ("slug", "party_id"),
+    T.EVENT: ("slug",),
+    T.PLACE: ("slug",),
+    T.SOURCE: ("slug",),
+}
+
+
+def maps(release, tables) -> dict[str, dict[int, tuple]]:
+    """{table: {object id: (slug, …)}} of the small tables a page of a release refers to, as
+    pinned. A release never changes, so they are kept in the cache for good once read: no
+    query when cached, else one per table."""
+    from django.core.cache import cache
+
+    keys = {t: f"release-map:{release.pk}:{release.cut_at.timestamp()}:{t}" for t in tables}
+    found = cache.get_many(keys.values())
+    out = {}
+    for table, key in keys.items():
+        if key in found:
+            out[table] = found[key]
+            continue
+        rows = pinned(release, table).values_list("id", *MAP_FIELDS[table])
+        out[table] = {row[0]: row[1:] for row in rows}
+        cache.set(key, out[table], None)
+    return out
+
+
+def release_claims(release):
+    """The claims of a release, in the site's order (as of, period start, stated on, id)."""
+    return pinned(release, T.CLAIM).order_by("as_of", "period_start", "stated_on", "id")
+
+
+def release_people(release):
+    """The people of a release's register, in the people API's order."""
+    return (
+        pinned(release, T.RECORD)
+        .filter(merged_into__isnull=True)
+        .order_by("name_latin", "name", "id")
+    )
+
+
+def claim_items(release, page) -> list[dict]:
+    """A page of release claims (history rows) as the API shows them: slugs for related rows,
+    the derived relation and the cited sources, all as pinned. Queries: the citations, and the
+    reference maps when not cached."""
+    from claims.models import derive_relation
+
+    m = maps(release, [T.CONFLICT, T.PARTY, T.CATEGORY, T.CLAIMANT, T.EVENT, T.PLACE, T.SOURCE])
+    ids = [c.id for c in page]
+    cites = defaultdict(list)
+    for claim_id, source_id, locator in (
+        pinned(release, T.CLAIMSOURCE)
+        .filter(claim_id__in=ids)
+        .order_by("id")
+        .values_list("claim_id", "source_id", "locator")
+    ):
+        slug = m[T.SOURCE].get(source_id, ("",))[0]
+        cites[claim_id].append({"source": slug, "locator": locator})
+
+    def slug(table, pk):
+        return m[table][pk][0] if pk in m[table] else None
+
+    def party(pk):
+        row = m[T.PARTY].get(pk)
+        return None if row is None else SimpleNamespace(pk=pk, side_id=row[1])
+
+    items = []
+    for c in page:
+        claimant = m[T.CLAIMANT].get(c.claimant_id, (None, None))
+        items.append(
+            {
+                "external_id": c.external_id,
+                "conflict": slug(T.CONFLICT, c.conflict_id),
+                "claimant": claimant[0],
+                "subject": slug(T.PARTY, c.subject_id),
+                "category": slug(T.CATEGORY, c.category_id),
+                "relation": str(derive_relation(party(claimant[1]), party(c.subject_id))),
+                **{
+                    f: getattr(c, f)
+                    for f in (
+                        "figure_text",
+                        "lower",
+                        "best",
+                        "upper",
+                        "qualifier",
+                        "scope",
+                        "as_of",
+                        "period_start",
+                        "period_end",
+                        "stated_on",
+                    )  # fmt: skip
+                },
+                "event": slug(T.EVENT, c.event_id),
+                "place": slug(T.PLACE, c.place_id),
+                **{
+                    f: getattr(c, f)
+                    for f in (
+                        "quote",
+                        "assessment",
+                        "assessment_note",
+                        "accepted",
+                        "acceptance_reason",
+                        "created_at",
+                        "updated_at",
+                    )  # fmt: skip
+                },
+                "sources": sorted(cites[c.id], key=lambda s: s["source"] or ""),
+            }
+        )
+    return items
+
+
+PERSON_SCALARS = (
+    "external_id", "name", "name_transliterated", "name_latin", "role", "rank", "description",
+    "outcome", "date", "date_precision", "died_after_war", "place_precision", "sex", "age",
+    "age_band", "cause", "corroboration",
+)  # fmt: skip
+
+
+def person_items(release, page) -> list[dict]:
+    """A page of a release's people as the API shows them (never a sensitive field). Queries:
+    their sources, and the reference maps when not cached."""
+    m = maps(release, [T.CONFLICT, T.PARTY, T.EVENT, T.PLACE, T.SOURCE])
+    sources = defaultdict(list)
+    for history_id, source_id in (
+        record_sources_model()
+        .objects.filter(history_id__in=[p.history_id for p in page])
+        .order_by("id")
+        .values_list("history_id", "source_id")
+    ):
+        if source_id in m[T.SOURCE]:
+            sources[history_id].append(m[T.SOURCE][source_id][0])
+
+    def slug(table, pk):
+        return m[table][pk][0] if pk in m[table] else None
+
+    return [
+        {
+            **{f: getattr(p, f) for f in PERSON_SCALARS},
+            "conflict": slug(T.CONFLICT, p.conflict_id),
+            "party": slug(T.PARTY, p.party_id),
+            "counted_in": slug(T.PARTY, p.counted_in_id),
+            "place": slug(T.PLACE, p.place_id),
+            "event": slug(T.EVENT, p.event_id),
+            "aliases": [a.strip() for a in p.aliases.splitlines() if a.strip()],
+            "status": p.ihl_status,
+            "sources": sorted(sources[p.history_id]),
+        }
+        for p in page
+    ]
+
+
+def release_figures(release) -> list[dict]:
+    """The figures computed at the cut (figures.json), cached for good once read."""
+    from django.core.cache import cache
+
+    key = f"release-figures:{release.pk}:{release.cut_at.timestamp()}"
+    found = cache.get(key)
+    if found is None:
+        found = json.loads(read_file(release, "figures.json"))
+        cache.set(key, found, None)
+    return found
