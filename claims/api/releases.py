@@ -244,8 +244,8 @@ class ReleaseFigureViewSet(InRelease):
     )
 )
 class ChangeViewSet(ConditionalMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Published edits and retractions of claims and people since a time or a release: what,
-    when and why, oldest first. Give `since` or `release`."""
+    """Published edits and retractions of claims and people since a time or a release (neither:
+    since the beginning): what, when and why, oldest first."""
 
     serializer_class = ChangeSerializer
 
@@ -267,7 +267,7 @@ class ChangeViewSet(ConditionalMixin, mixins.ListModelMixin, viewsets.GenericVie
             if release is None:
                 raise ValidationError({"release": "No release with this name."})
             since = release.cut_at
-        else:
-            raise ValidationError({"since": "Give `since` (a time) or `release` (a name)."})
+        else:  # neither: every change there is
+            since = datetime.datetime.min.replace(tzinfo=datetime.UTC)
         page = self.paginate_queryset(changes.changes(since))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
