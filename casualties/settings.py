@@ -339,6 +339,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "claims.api.schema.error_responses",  # 400, 404 and 429 on every operation
+    ],
 }
 # CORS for the API only, GET (and HEAD, OPTIONS) from any origin, never with credentials.
 CORS_URLS_REGEX = r"^/api/.*$"

@@ -21,11 +21,11 @@ router.register("claims", views.ClaimViewSet, basename="claim")
 router.register("people", views.PersonViewSet, basename="person")
 router.register("figures", views.FigureViewSet, basename="figure")
 router.register("releases", releases.ReleaseViewSet, basename="release")
-router.register(r"releases/(?P<release>[-a-zA-Z0-9_]+)/claims", releases.ReleaseClaimViewSet,
+router.register(r"releases/(?P<release>[^/.]+)/claims", releases.ReleaseClaimViewSet,
                 basename="release-claim")  # fmt: skip
-router.register(r"releases/(?P<release>[-a-zA-Z0-9_]+)/people", releases.ReleasePersonViewSet,
+router.register(r"releases/(?P<release>[^/.]+)/people", releases.ReleasePersonViewSet,
                 basename="release-person")  # fmt: skip
-router.register(r"releases/(?P<release>[-a-zA-Z0-9_]+)/figures", releases.ReleaseFigureViewSet,
+router.register(r"releases/(?P<release>[^/.]+)/figures", releases.ReleaseFigureViewSet,
                 basename="release-figure")  # fmt: skip
 router.register("changes", releases.ChangeViewSet, basename="change")
 

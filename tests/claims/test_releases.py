@@ -130,9 +130,7 @@ def test_release_files_at_the_cut_are_the_live_downloads(client, ledger, admin_u
             assert fetch(client, f"/releases/r1/{name}.{fmt}") == live, (name, fmt)
 
 
-def test_downloads_and_api_are_byte_identical_after_edits(
-    client, ledger, make_claim, admin_user
-):
+def test_downloads_and_api_are_byte_identical_after_edits(client, ledger, make_claim, admin_user):
     release_cut(name="r1", user=admin_user, reason="x")
     before = snapshot(client, "r1")
     edit(ledger, make_claim, admin_user)
