@@ -338,7 +338,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # The release API's people repeat the people API's choices: one enum each, named.
+        "RecordOutcomeEnum": "casualties.models.CasualtyRecord.Outcome",
+        "CategoryOutcomeEnum": "casualties.models.Category.Outcome",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "claims.api.schema.error_responses",  # 400, 404 and 429 on every operation

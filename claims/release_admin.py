@@ -5,6 +5,7 @@ never changed or deleted afterwards."""
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from claims.release_models import Release
 from claims.releases import release_cut
@@ -30,7 +31,7 @@ class ReleaseCutForm(forms.ModelForm):
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(SimpleHistoryAdmin):
     list_display = ["name", "cut_at", "claims", "people", "public_page"]
     list_select_related = ["cut_by"]
     readonly_fields = ["name", "note", "cut_at", "cut_by", "counts", "public_page"]
