@@ -85,6 +85,7 @@ SYSTEM_USERS = {
     "default-data": "Default data",
     "flags-refresh": "Contradiction flags",
     "reconcile": "Reconciled figures",
+    "release-cut": "Release command",
 }
 
 

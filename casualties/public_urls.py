@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from casualties import datapackage, downloads, views
+from claims import release_views
 
 app_name = "casualties"
 
@@ -38,5 +39,12 @@ urlpatterns = [
         r"^downloads/(?P<name>[a-z]+)\.(?P<fmt>csv|xlsx|json)$",
         downloads.download,
         name="download",
+    ),
+    path("releases/", release_views.release_list, name="releases"),
+    path("releases/<slug:name>/", release_views.release_detail, name="release"),
+    re_path(
+        r"^releases/(?P<name>[-a-zA-Z0-9_]+)/(?P<table>[a-z]+)\.(?P<fmt>csv|xlsx|json)$",
+        release_views.release_file,
+        name="release_file",
     ),
 ]

@@ -159,6 +159,15 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+    # Release files (claims/releases.py): written once when a release is cut, then served as
+    # they are forever. Every web machine must see the same files: in production, a shared
+    # volume here or another backend in this entry (e.g. django-storages' S3).
+    "releases": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": os.environ.get("RELEASES_STORAGE_DIR", "") or BASE_DIR / "var" / "releases"
+        },
+    },
 }
 
 # Every history row carries a reason; long reasons (an import's file name and user) fit.
@@ -328,7 +337,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # The release API's people repeat the people API's choices: one enum each, named.
+        "RecordOutcomeEnum": "casualties.models.CasualtyRecord.Outcome",
+        "CategoryOutcomeEnum": "casualties.models.Category.Outcome",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "claims.api.schema.error_responses",  # 400, 404 and 429 on every operation
+    ],
 }
 # CORS for the API only, GET (and HEAD, OPTIONS) from any origin, never with credentials.
 CORS_URLS_REGEX = r"^/api/.*$"

@@ -509,3 +509,6 @@ class ContradictionFlagAdmin(HistoryAdmin):
             "refresh_url": reverse("admin:claims_contradictionflag_refresh"),
         }
         return super().changelist_view(request, extra_context)
+
+
+from claims import release_admin  # noqa: E402, F401 (registers the release admin)

@@ -7,7 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from claims.api import views
+from claims.api import releases, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("conflicts", views.ConflictViewSet, basename="conflict")
@@ -20,6 +20,14 @@ router.register("places", views.PlaceViewSet, basename="place")
 router.register("claims", views.ClaimViewSet, basename="claim")
 router.register("people", views.PersonViewSet, basename="person")
 router.register("figures", views.FigureViewSet, basename="figure")
+router.register("releases", releases.ReleaseViewSet, basename="release")
+router.register(r"releases/(?P<release>[^/.]+)/claims", releases.ReleaseClaimViewSet,
+                basename="release-claim")  # fmt: skip
+router.register(r"releases/(?P<release>[^/.]+)/people", releases.ReleasePersonViewSet,
+                basename="release-person")  # fmt: skip
+router.register(r"releases/(?P<release>[^/.]+)/figures", releases.ReleaseFigureViewSet,
+                basename="release-figure")  # fmt: skip
+router.register("changes", releases.ChangeViewSet, basename="change")
 
 app_name = "api"
 

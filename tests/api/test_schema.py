@@ -47,7 +47,7 @@ def api_schema(default_data):
 
 
 def test_every_operation_is_tested():
-    assert ("GET", "/api/v1/figures/") in OPERATIONS and len(OPERATIONS) == 19
+    assert ("GET", "/api/v1/figures/") in OPERATIONS and len(OPERATIONS) == 25
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
