@@ -623,4 +623,6 @@ class FigureClaimRole(models.Model):
 
     def __str__(self):
         return f"{self.claim_id}: {self.role}"
+
+
 from claims.release_models import Release, ReleaseEntry  # noqa: E402, F401 (models of this app)

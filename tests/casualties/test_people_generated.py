@@ -11,8 +11,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from casualties.models import CasualtyRecord, Category, Conflict, Party
-from claims.loaders import compute
 from claims.importing import import_file
+from claims.loaders import compute
 from tests.people_generator import DEFAULT_IN_ARMENIAN, generate
 
 N = 5000

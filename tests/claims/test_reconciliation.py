@@ -6,8 +6,8 @@ import pytest
 
 from casualties.history import change_context
 from casualties.models import CasualtyRecord, Party, Place
-from claims.models import Claim
 from claims.loaders import compute
+from claims.models import Claim
 from claims.reconciliation import reconcile
 from claims.refresh import catch_up, state_token
 from claims.rules import ClaimRow, best_non_overlapping

@@ -14,7 +14,7 @@ from casualties.history import change_context, save_with_history
 from casualties.models import CasualtyRecord, Category, Conflict, DataChange, Party, Side
 from claims import figure_store
 from claims.loaders import compute
-from claims.models import Claim, Claimant, FigureClaimRole, ReconciledFigure
+from claims.models import Claimant, FigureClaimRole, ReconciledFigure
 from claims.refresh import catch_up, rebuild, state_token
 from claims.services import claim_create, claim_retract, claim_update
 
@@ -29,9 +29,7 @@ def stored(conflict_id) -> dict:
         for row in ReconciledFigure.objects.filter(conflict_id=conflict_id)
     }
     roles = dict(
-        FigureClaimRole.objects.filter(conflict_id=conflict_id).values_list(
-            "claim_id", "role"
-        )
+        FigureClaimRole.objects.filter(conflict_id=conflict_id).values_list("claim_id", "role")
     )
     return {"figures": figures, "roles": roles}
 
@@ -109,14 +107,24 @@ class Edits(RuleBasedStateMachine):
         when = D(2020, 9, 27) + datetime.timedelta(days=day)
         self.claims.append(
             claim_create(
-                user=None, reason=REASON, conflict=self.conflict,
-                claimant=self.claimants[claimant], subject=self.subject(subject),
-                category=self.categories[category], figure_text=figure, as_of=when,
-                stated_on=when, status="draft" if draft else "published",
+                user=None,
+                reason=REASON,
+                conflict=self.conflict,
+                claimant=self.claimants[claimant],
+                subject=self.subject(subject),
+                category=self.categories[category],
+                figure_text=figure,
+                as_of=when,
+                stated_on=when,
+                status="draft" if draft else "published",
             )  # fmt: skip
         )
 
-    @rule(data=st.data(), figure=st.sampled_from(FIGURES), category=st.integers(0, len(CATEGORIES) - 1))
+    @rule(
+        data=st.data(),
+        figure=st.sampled_from(FIGURES),
+        category=st.integers(0, len(CATEGORIES) - 1),
+    )
     def correct_claim(self, data, figure, category):
         if not self.claims:
             return
@@ -225,9 +233,7 @@ def test_a_draft_moves_no_figure_and_its_words_never_reach_the_public_note(world
 
 
 @pytest.mark.django_db
-def test_a_retracted_claim_takes_its_figure_away_and_the_history_says_so(
-    world, make_claim, client
-):
+def test_a_retracted_claim_takes_its_figure_away_and_the_history_says_so(world, make_claim, client):
     claim = make_claim(figure_text="100", subject=world.beta, claimant=world.beta_mod)
     catch_up()
     claim.refresh_from_db()
@@ -235,7 +241,9 @@ def test_a_retracted_claim_takes_its_figure_away_and_the_history_says_so(
     catch_up()
     assert not ReconciledFigure.objects.filter(subject=world.beta).exists()
     assert not FigureClaimRole.objects.filter(claim=claim).exists()
-    page = client.get(reverse("casualties:figure", args=["beta", world.killed.slug])).content.decode()
+    page = client.get(
+        reverse("casualties:figure", args=["beta", world.killed.slug])
+    ).content.decode()
     assert "No published claim gives a figure" in page
     history = figure_store.figure_history(world.conflict.pk, world.beta.pk, world.killed.pk)
     assert [h["text"] for h in history] == ["no figure", "at least 100"]
@@ -247,7 +255,9 @@ def test_the_figure_page_shows_how_the_figure_changed(world, make_claim, client)
     claim = make_claim(figure_text="100")
     catch_up()  # each write in its own request
     claim_update(claim=claim, user=None, reason="update", figure_text="about 250")
-    page = client.get(reverse("casualties:figure", args=["alpha", world.killed.slug])).content.decode()
+    page = client.get(
+        reverse("casualties:figure", args=["alpha", world.killed.slug])
+    ).content.decode()
     assert "How this figure changed" in page
     assert f"claim {claim.external_id} (published)" in page
     assert page.index("at least 225") < page.index("at least 100")  # newest first

@@ -2,8 +2,8 @@
 
 import pytest
 
-from claims.models import Claim, Relation, derive_relation
 from claims.loaders import compute
+from claims.models import Claim, Relation, derive_relation
 from tests.claims.test_importing import claim, csv_bytes, run
 
 
