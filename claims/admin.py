@@ -393,11 +393,13 @@ class FlagStatusFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "status"
 
+    ALL = "all"
+
     def lookups(self, request, model_admin):
-        return [("open", "open"), ("resolved", "resolved"), ("all", "all")]
+        return [*ContradictionFlag.Status.choices, (self.ALL, "all")]
 
     def choices(self, changelist):
-        current = self.value() or "open"
+        current = self.value() or ContradictionFlag.Status.OPEN
         for value, label in self.lookup_choices:
             yield {
                 "selected": current == value,
@@ -406,8 +408,8 @@ class FlagStatusFilter(admin.SimpleListFilter):
             }
 
     def queryset(self, request, queryset):
-        value = self.value() or "open"
-        if value == "all":
+        value = self.value() or ContradictionFlag.Status.OPEN
+        if value == self.ALL:
             return queryset
         return queryset.filter(status=value)
 
