@@ -4,10 +4,11 @@ One import = one file, one user, one reason (``Imported by <user> from “<file>
 The file is read in chunks of ``CHUNK`` rows, so memory does not grow with the file (only the
 set of row ids seen, to refuse duplicates). For each chunk:
 
-1. every row is validated with the model's rules (column types, choices, slugs of related rows
-   looked up in dicts filled by one query per related table, the figure parser for the bounds,
-   the model's checks and constraints, mirrored in Python) — every error is collected with its
-   row number, column and a plain message;
+1. every row is validated: column types, choices, slugs of related rows looked up in dicts
+   filled by one query per related table, then the rules the admin and the services follow
+   too (a claim's bounds read from its words by ``claims.figures.read_words``, its rules in
+   ``claims.models.claim_errors``; a record's in ``casualties.records.record_errors``) —
+   every error is collected with its row number, column and a plain message;
 2. the rows already in the database are read in one query (and their cited sources in one
    more), and each row is classed new / changed / unchanged (unchanged rows are not written,
    so re-importing a file writes nothing and leaves no history);

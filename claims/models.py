@@ -453,7 +453,8 @@ def claim_errors(values: Mapping, *, relation: str | None) -> dict[str, str]:
     error names the row and the column: the field). The constraints in ``Claim.Meta`` are the
     database's backstop for the same rules. Reading the bounds from the words comes before it
     (``claims.figures.read_words``). ``relation``: the claimant's relation to the subject
-    (``derive_relation``); None when there is no claimant yet.
+    (``derive_relation``), needed only when the claim is accepted; None when there is no
+    claimant yet.
     """
     errors: dict[str, str] = {}
     get = values.get
