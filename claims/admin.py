@@ -22,6 +22,7 @@ from claims.resources import ClaimantResource, SourceResource
 from claims.services import (
     TRANSITION_SERVICES,
     TRANSITIONS,
+    claim_citations_save,
     claim_create,
     claim_update,
     figure_values,
@@ -347,6 +348,20 @@ class ClaimAdmin(
             )
         if form.figure_warning:
             messages.warning(request, form.figure_warning)
+
+    def save_formset(self, request, form, formset, change):
+        """The cited sources, through the service too (``claim_citations_save``)."""
+        if formset.model is not ClaimSource:
+            return super().save_formset(request, form, formset, change)
+        saved = formset.save(commit=False)
+        claim_citations_save(
+            claim=form.instance,
+            user=request.user,
+            reason=form.cleaned_data[REASON_FIELD],
+            saved=saved,
+            deleted=formset.deleted_objects,
+        )
+        return saved
 
     # --- roles and workflow ----------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Writes with rules. The admin, imports, commands and tests all go through these."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -44,9 +45,29 @@ def claim_create(
     fill_bounds_from_words(claim)
     with change_context(user=user, reason=reason):
         save_with_history(claim, user=user, reason=reason)
-        for source in sources:
-            save_with_history(ClaimSource(claim=claim, source=source), user=user, reason=reason)
+        citations = [ClaimSource(source=source) for source in sources]
+        claim_citations_save(claim=claim, user=user, reason=reason, saved=citations)
     return claim
+
+
+@transaction.atomic
+def claim_citations_save(
+    *,
+    claim: Claim,
+    user,
+    reason: str,
+    saved: Iterable[ClaimSource] = (),
+    deleted: Iterable[ClaimSource] = (),
+) -> None:
+    """Cite sources in ``claim`` (new or changed ``saved`` rows) and drop ``deleted`` ones;
+    every row's history says who and why. Drops go first, so a source dropped and cited again
+    in one save is not refused as cited twice."""
+    with change_context(user=user, reason=reason):
+        for citation in deleted:
+            citation.delete()
+        for citation in saved:
+            citation.claim = claim
+            save_with_history(citation, user=user, reason=reason)
 
 
 @transaction.atomic

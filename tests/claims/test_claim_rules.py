@@ -309,3 +309,38 @@ def test_an_admin_edit_saves_through_the_service(client, admin_user, make_claim,
     claim.refresh_from_db()
     assert (claim.figure_text, claim.lower, claim.upper) == ("250", 250, 250)
     assert claim.history.latest().history_change_reason == "MoD update"
+
+
+def test_the_admin_cites_and_drops_sources_through_the_service(
+    client, admin_user, world, make_claim, monkeypatch
+):
+    import claims.admin
+    from casualties.history import change_context
+    from claims.models import Source
+    from tests.claims.test_admin import change_url, form_data
+
+    calls = []
+    real = claims.admin.claim_citations_save
+
+    def spy(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(claims.admin, "claim_citations_save", spy)
+    with change_context(user=None, reason="test setup"):
+        other = Source.objects.create(slug="other", title="Another report")
+    claim = make_claim()
+    data = form_data(claim, change_reason="the other report is the right one")
+    data.update({
+        "citations-0-DELETE": "on", "citations-TOTAL_FORMS": "2",
+        "citations-1-source": other.pk, "citations-1-locator": "p. 9",
+    })  # fmt: skip
+    client.force_login(admin_user)
+    response = client.post(change_url(claim), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert len(calls) == 1
+    assert list(claim.citations.values_list("source__slug", "locator")) == [("other", "p. 9")]
+    rows = ClaimSource.history.filter(history_change_reason="the other report is the right one")
+    assert sorted((r.history_type, r.history_user) for r in rows) == [
+        ("+", admin_user), ("-", admin_user),
+    ]  # fmt: skip
