@@ -344,3 +344,13 @@ def test_the_admin_cites_and_drops_sources_through_the_service(
     assert sorted((r.history_type, r.history_user) for r in rows) == [
         ("+", admin_user), ("-", admin_user),
     ]  # fmt: skip
+
+
+def test_the_parsers_qualifiers_are_the_models_choices():
+    """claims.figures is a pure module with its own names for the qualifiers: they must be
+    exactly the stored values of ``Claim.Qualifier``."""
+    from claims import figures
+
+    names = ["EXACT", "AT_LEAST", "MORE_THAN", "AT_MOST", "ABOUT", "RANGE", "UNREADABLE"]
+    assert {getattr(figures, n) for n in names} == set(Claim.Qualifier.values)
+    assert all(getattr(figures, n) == Claim.Qualifier[n] for n in names)
