@@ -529,8 +529,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
                     "It changes only through the workflow steps.",
                 )
 
+    def restoring(self, request) -> bool:
+        """Whether this save restores an old revision (or a deleted object)."""
+        return getattr(request, "restore_live_version", _LIVE_UNSET) is not _LIVE_UNSET
+
     def save_model(self, request, obj, form, change):
-        if getattr(request, "restore_live_version", _LIVE_UNSET) is not _LIVE_UNSET:
+        if self.restoring(request):
             self.keep_workflow_fields(request, obj)
         reason = form.cleaned_data[REASON_FIELD]
         obj._change_reason = reason

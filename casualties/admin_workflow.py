@@ -31,7 +31,9 @@ class WorkflowAdminMixin:
     transition_services: dict = {}
     service_arg = "obj"
     publish_permission = ""
-    draft_status = "draft"
+    # The model's Status.DRAFT, set by each admin (none here: an admin that forgets it lets
+    # only reviewers change anything, rather than editors everything).
+    draft_status = ""
 
     def can_review(self, request):
         return request.user.has_perm(self.publish_permission)

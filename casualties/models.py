@@ -375,11 +375,18 @@ class CasualtyRecordQuerySet(models.QuerySet):
 class CasualtyRecord(models.Model):
     """One named person: a documented floor beside the official counts."""
 
-    class Role(models.TextChoices):
+    class PersonRole(models.TextChoices):
+        """The person's role in the war (not a figure's role in the reconciliation, which is
+        ``claims.rules``', nor an editor's role, which is ``claims.roles``)."""
+
         SERVICEMAN = "serviceman", "Serviceman or servicewoman"
         FIGHTER = "fighter", "Irregular fighter"
         CIVILIAN = "civilian", "Civilian"
         JOURNALIST = "journalist", "Journalist"
+
+    # The old name, still read by casualties/views.py (being rewritten); drop it when that
+    # file says PersonRole.
+    Role = PersonRole
 
     class Outcome(models.TextChoices):
         KILLED = "killed", "killed"
@@ -451,7 +458,7 @@ class CasualtyRecord(models.Model):
         editable=False,
         help_text="Name, transliterations and aliases in lower-case ASCII, for search.",
     )
-    role = models.CharField(max_length=20, choices=Role.choices)
+    role = models.CharField(max_length=20, choices=PersonRole.choices)
     rank = models.CharField(max_length=100, blank=True)
     description = models.CharField(
         max_length=300,

@@ -9,9 +9,11 @@ the services and the import call it, never a signal or ``save()``.
 
 import datetime
 
+from casualties.models import CasualtyRecord
 from casualties.names import latin, search_text
 
-AFTER_WAR_OUTCOMES = {"killed", "died_of_wounds"}
+Outcome, AgeBand = CasualtyRecord.Outcome, CasualtyRecord.AgeBand
+AFTER_WAR_OUTCOMES = {Outcome.KILLED, Outcome.DIED_OF_WOUNDS}
 
 
 def _day(value: datetime.date | None) -> str:
@@ -57,7 +59,7 @@ def record_errors(
             )
     if date_of_birth is not None and date is not None and date_of_birth > date:
         errors["date_of_birth"] = "The date of birth is after the date of death."
-    too_old, too_young = age_band == "child", age_band == "adult"
+    too_old, too_young = age_band == AgeBand.CHILD, age_band == AgeBand.ADULT
     if age is not None and (too_old and age >= 18 or too_young and age < 18):
         errors["age_band"] = f"Age {age} is not in the band “{age_band}” (child: under 18)."
     return errors
@@ -81,4 +83,4 @@ def derive(values) -> None:
         search_text(name, get("name_transliterated", "") or "", get("aliases", "") or ""),
     )
     if get("date") is None:
-        put("date_precision", "unknown")
+        put("date_precision", CasualtyRecord.DatePrecision.UNKNOWN)

@@ -9,18 +9,23 @@ from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.text import capfirst
 
-from casualties.admin_history import HistoryAdmin, ReasonForm
+from casualties.admin_history import REASON_FIELD, HistoryAdmin, ReasonForm
 from casualties.admin_preview import PublicPreviewMixin
 from casualties.admin_workflow import WorkflowAdminMixin
+from casualties.concurrency import VERSION_FIELD
 from casualties.models import Conflict
 from claims.admin_export import ExportAdminMixin
 from claims.admin_import import ReferenceImportMixin, TableImportMixin
-from claims.figures import UNREADABLE, best_within, parse_figure
+from claims.figures import FIGURE_FIELDS, read_words
 from claims.models import Claim, Claimant, ClaimSource, ContradictionFlag, Relation, Source
 from claims.resources import ClaimantResource, SourceResource
 from claims.services import (
     TRANSITION_SERVICES,
     TRANSITIONS,
+    claim_citations_save,
+    claim_create,
+    claim_update,
+    figure_values,
     flag_resolve,
     flags_refresh,
     flags_refresh_summary,
@@ -32,8 +37,6 @@ ADD_CLAIM_BUTTON = "_addclaim"
 ADD_FROM_SOURCE_BUTTON = "_addanother_from_source"
 FROM_SOURCE = "source"
 KEPT_FOR_THE_NEXT_CLAIM = ["conflict", "claimant", "scope", "as_of", "stated_on"]
-# Read from the words unless the editor types them.
-FIGURE_FIELDS = ("lower", "upper", "qualifier", "best")
 
 
 @admin.register(Claimant)
@@ -130,36 +133,18 @@ class ClaimForm(ReasonForm):
         self.figure_warning = ""
 
     def clean(self):
+        """The bounds read from the words by the rule the services and the import follow
+        (``claims.figures.read_words``); the claim's rules then run in ``Claim.clean()``."""
         data = super().clean()
-        text = data.get("figure_text")
-        if not text:
+        if not data.get("figure_text"):
             return data
-        # The best value follows the bounds: cleared bounds are read again from the words,
-        # best value included, whatever the best box still holds.
-        bounds = ("lower", "upper", "qualifier")
-        bounds_typed = any(name in self.changed_data for name in FIGURE_FIELDS)
-        bounds_empty = not any(data.get(n) not in (None, "") for n in bounds)
-        if bounds_empty or ("figure_text" in self.changed_data and not bounds_typed):
-            figure = parse_figure(text)
-            data["lower"], data["upper"], data["qualifier"], data["best"] = (
-                figure.lower,
-                figure.upper,
-                figure.qualifier,
-                figure.best,
-            )
-            if not figure.ok:
-                self.figure_warning = (
-                    f"{figure.error} The words are kept; type the bounds by hand if you can."
-                )
-        elif not data.get("qualifier"):
-            self.add_error("qualifier", "Choose a qualifier for the bounds you typed.")
-        elif "best" not in self.changed_data:
-            data["best"] = best_within(data.get("best"), data.get("lower"), data.get("upper"))
-        if data.get("qualifier") == UNREADABLE and (
-            data.get("lower") is not None or data.get("upper") is not None
-        ):
-            self.add_error(
-                "qualifier", "You typed bounds: choose what they mean (exact, at least…)."
+        before = None if self.instance._state.adding else figure_values(self.instance)
+        values = {name: data.get(name) for name in ("figure_text", *FIGURE_FIELDS)}
+        complaint = read_words(values, before)
+        data.update({name: values[name] for name in FIGURE_FIELDS})
+        if complaint:
+            self.figure_warning = (
+                f"{complaint} The words are kept; type the bounds by hand if you can."
             )
         return data
 
@@ -346,9 +331,37 @@ class ClaimAdmin(
         return Relation(value).label
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        """Through the services, as every write of a claim: the same rules (checked in the form
+        already, so a refusal shows there with the editor's text kept), the history row with
+        who and why, and the version the editor opened."""
+        if self.restoring(request):
+            self.keep_workflow_fields(request, obj)
+        reason = form.cleaned_data[REASON_FIELD]
+        if obj._state.adding and not change:
+            claim_create(claim=obj, user=request.user, reason=reason)
+        else:
+            claim_update(
+                claim=obj,
+                user=request.user,
+                reason=reason,
+                expected_version=form.cleaned_data.get(VERSION_FIELD),
+            )
         if form.figure_warning:
             messages.warning(request, form.figure_warning)
+
+    def save_formset(self, request, form, formset, change):
+        """The cited sources, through the service too (``claim_citations_save``)."""
+        if formset.model is not ClaimSource:
+            return super().save_formset(request, form, formset, change)
+        saved = formset.save(commit=False)
+        claim_citations_save(
+            claim=form.instance,
+            user=request.user,
+            reason=form.cleaned_data[REASON_FIELD],
+            saved=saved,
+            deleted=formset.deleted_objects,
+        )
+        return saved
 
     # --- roles and workflow ----------------------------------------------------------------
 
@@ -393,11 +406,13 @@ class FlagStatusFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "status"
 
+    ALL = "all"
+
     def lookups(self, request, model_admin):
-        return [("open", "open"), ("resolved", "resolved"), ("all", "all")]
+        return [*ContradictionFlag.Status.choices, (self.ALL, "all")]
 
     def choices(self, changelist):
-        current = self.value() or "open"
+        current = self.value() or ContradictionFlag.Status.OPEN
         for value, label in self.lookup_choices:
             yield {
                 "selected": current == value,
@@ -406,8 +421,8 @@ class FlagStatusFilter(admin.SimpleListFilter):
             }
 
     def queryset(self, request, queryset):
-        value = self.value() or "open"
-        if value == "all":
+        value = self.value() or ContradictionFlag.Status.OPEN
+        if value == self.ALL:
             return queryset
         return queryset.filter(status=value)
 

@@ -9,6 +9,7 @@ words are still stored by the caller, and an editor can type the bounds by hand.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -234,3 +235,53 @@ def parse_figure(text: str) -> ParsedFigure:
         low, high = max(0, value - margin), value + margin
         return ParsedFigure(low, high, ABOUT, currency=currency, best=value)
     return ParsedFigure(value, value, EXACT, currency=currency, best=value)
+
+
+# A claim's fields that the words fill in, unless the editor (or the file, or the caller) types them.
+FIGURE_FIELDS = ("lower", "upper", "best", "qualifier")
+
+
+def read_words(values: dict, before: Mapping | None = None) -> str:
+    """Fill a claim's bounds, best value and qualifier in ``values`` from its words
+    (``figure_text``) where the write leaves them to the words; return the parser's complaint
+    ("" if none).
+
+    The one rule for the admin form, the services and the import. ``values`` is the claim as it
+    will be saved, ``before`` as it is stored (None for a new claim); what this write changes
+    decides:
+
+    - new words, and none of the figure fields changed with them: the words are read;
+    - marked not a number (``unreadable``) and no bounds: only the words are kept;
+    - no bounds, and no qualifier or no best value either: the words are read;
+    - otherwise the bounds stay as given, and a best value not given with them stays only
+      while it lies within them (``best_within``).
+
+    Words that cannot be read leave no bounds and the qualifier ``unreadable``; the admin keeps
+    them with the complaint as a warning, an import refuses the row with it.
+    """
+
+    def changed(name):
+        if before is None:
+            return values.get(name) not in (None, "")
+        return values.get(name) != before.get(name)
+
+    lower, upper, best = values.get("lower"), values.get("upper"), values.get("best")
+    qualifier = values.get("qualifier")
+    no_bounds = lower is None and upper is None
+    if changed("figure_text") and not any(changed(name) for name in FIGURE_FIELDS):
+        return _fill(values)
+    if no_bounds and qualifier == UNREADABLE:
+        values["best"] = None
+        return ""
+    if no_bounds and (best is None or not qualifier):
+        return _fill(values)
+    if not changed("best"):
+        values["best"] = best_within(best, lower, upper)
+    return ""
+
+
+def _fill(values: dict) -> str:
+    figure = parse_figure(values.get("figure_text") or "")
+    values["lower"], values["upper"] = figure.lower, figure.upper
+    values["best"], values["qualifier"] = figure.best, figure.qualifier
+    return figure.error

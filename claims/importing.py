@@ -4,10 +4,11 @@ One import = one file, one user, one reason (``Imported by <user> from “<file>
 The file is read in chunks of ``CHUNK`` rows, so memory does not grow with the file (only the
 set of row ids seen, to refuse duplicates). For each chunk:
 
-1. every row is validated with the model's rules (column types, choices, slugs of related rows
-   looked up in dicts filled by one query per related table, the figure parser for the bounds,
-   the model's checks and constraints, mirrored in Python) — every error is collected with its
-   row number, column and a plain message;
+1. every row is validated: column types, choices, slugs of related rows looked up in dicts
+   filled by one query per related table, then the rules the admin and the services follow
+   too (a claim's bounds read from its words by ``claims.figures.read_words``, its rules in
+   ``claims.models.claim_errors``; a record's in ``casualties.records.record_errors``) —
+   every error is collected with its row number, column and a plain message;
 2. the rows already in the database are read in one query (and their cited sources in one
    more), and each row is classed new / changed / unchanged (unchanged rows are not written,
    so re-importing a file writes nothing and leaves no history);
@@ -46,13 +47,13 @@ from django.utils import timezone
 
 from casualties.changes import note
 from casualties.models import CasualtyRecord
-from claims.figures import MAX_VALUE, UNREADABLE, best_within, parse_figure
+from claims.figures import MAX_VALUE, read_words
 from claims.models import (
-    DISPUTED,
     Claim,
     ClaimSource,
     FigureClaimRole,
     Source,
+    claim_errors,
     derive_relation,
     new_external_id,
 )
@@ -314,68 +315,27 @@ def _convert(spec: Spec, lookups: _Lookups, col: Col, raw: str):
     return raw
 
 
-def _check_claim(values: dict, file_values: dict, lookups: _Lookups, err: Callable) -> None:
-    """The claim's own rules (``Claim.clean`` and its constraints), on the merged row."""
-    if not values["figure_text"].strip():
-        err("figure_text", "give the figure as written")
-        return
-    bounds_given = any(file_values.get(n) is not None for n in ("lower", "upper", "best"))
-    qualifier = file_values.get("qualifier_raw", "")
-    if bounds_given:
-        if not qualifier or qualifier == UNREADABLE:
-            err("qualifier", "you gave bounds: say what they mean (exact, at_least, …)")
-        if "best" not in file_values:
-            values["best"] = best_within(values.get("best"), values["lower"], values["upper"])
-    elif qualifier == UNREADABLE:
-        values["lower"] = values["upper"] = values["best"] = None
-    elif file_values.keys() & {"figure_text", "lower", "upper", "best"}:
-        figure = parse_figure(values["figure_text"])
-        if not figure.ok:
-            err(
-                "figure_text",
-                f"{figure.error} Give lower/upper and a qualifier, or qualifier “unreadable” "
-                "to keep only the words",
-            )
-            return
-        values["lower"], values["upper"], values["qualifier"], values["best"] = (
-            figure.lower,
-            figure.upper,
-            figure.qualifier,
-            figure.best,
-        )
-    lower, upper, best = values["lower"], values["upper"], values.get("best")
-    if lower is not None and upper is not None and lower > upper:
-        err("lower", f"the lower bound {lower:,} is above the upper bound {upper:,}")
-    elif best is not None and (
-        (lower is not None and best < lower) or (upper is not None and best > upper)
-    ):
-        err("best", f"the best value {best:,} is not within the bounds")
-    if values["qualifier"] != UNREADABLE and lower is None and upper is None:
-        err("qualifier", "a figure needs at least one bound unless qualifier is “unreadable”")
-    if values["scope"] == Claim.Scope.PERIOD:
-        if values["period_start"] is None:
-            err("period_start", "a period claim needs a start date")
-        if values["period_end"] is None:
-            err("period_end", "a period claim needs an end date")
-        if values["as_of"] is not None:
-            err("as_of", "a period claim has no “as of” date; use the period")
-        start, end = values["period_start"], values["period_end"]
-        if start and end and start > end:
-            err("period_end", "the period ends before it starts")
-    elif values["period_start"] is not None or values["period_end"] is not None:
-        err("period_start", "a cumulative claim has no period; use the “as of” date")
-    if values["accepted"]:
-        if not values["acceptance_reason"].strip():
-            err("acceptance_reason", "accepting an adversary claim needs a written reason")
+def _check_claim(values: dict, before: dict | None, lookups: _Lookups, err: Callable) -> None:
+    """The claim's rules, as in the admin and the services: the bounds read from the words
+    where the row leaves them to the words (``read_words``), then ``claim_errors``, on the
+    merged row. Words that cannot be read are an error here (nobody reads a warning)."""
+    complaint = read_words(values, before)
+    relation = None
+    if values["accepted"] and values["claimant_id"] is not None:
         party = lookups.claimant_party.get(values["claimant_id"])
         subject = values["subject_id"]
-        if values["claimant_id"] is not None:
-            relation = derive_relation(
-                None if party is None else _PartyRef(party, lookups.party_side.get(party)),
-                None if subject is None else _PartyRef(subject, lookups.party_side.get(subject)),
-            )
-            if relation not in DISPUTED:
-                err("accepted", "only adversary claims need accepting; this one already counts")
+        relation = derive_relation(
+            None if party is None else _PartyRef(party, lookups.party_side.get(party)),
+            None if subject is None else _PartyRef(subject, lookups.party_side.get(subject)),
+        )
+    errors = claim_errors(values, relation=relation)
+    if complaint and "figure_text" not in errors:
+        errors["figure_text"] = (
+            f"{complaint} Give lower/upper and a qualifier, or qualifier “unreadable” to keep "
+            "only the words"
+        )
+    for field_name, message in errors.items():
+        err(field_name, message)
 
 
 # A record rule's field → the column that holds it.
@@ -573,8 +533,6 @@ class _Job:
                     many = value
                 else:
                     file_values[_attname(spec.model, col)] = value
-                if col.name == "qualifier":
-                    file_values["qualifier_raw"] = text.strip()
             ext_id = file_values.get("external_id", "")
             if ext_id:
                 if ext_id in self.seen:
@@ -618,7 +576,7 @@ class _Job:
             values = dict(current) if current else self.defaults()
             if current is None and sent is not None:
                 values[VERSION_FIELD] = sent  # a row re-created from an export keeps its version
-            values.update({k: v for k, v in file_values.items() if k != "qualifier_raw"})
+            values.update(file_values)
             if not values.get("external_id"):
                 if spec.kind == "claims":
                     values["external_id"] = new_external_id()
@@ -633,7 +591,7 @@ class _Job:
                 ):
                     err(col.name, "is required")
             if spec.kind == "claims" and len(result.errors) == errors_before:
-                _check_claim(values, file_values, self.lookups, err)
+                _check_claim(values, current, self.lookups, err)
             elif spec.kind == "records" and len(result.errors) == errors_before:
                 _check_record(values, self.wars, err)
             if len(result.errors) > errors_before:

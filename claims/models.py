@@ -1,6 +1,7 @@
 """Claimants, sources and claims: who says what was lost, where it was published."""
 
 import secrets
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -430,21 +431,72 @@ class Claim(models.Model):
         return f"cumulative, as of {self.as_of:%d %b %Y}" if self.as_of else "cumulative, undated"
 
     def clean(self):
-        errors = {}
-        if self.scope == self.Scope.PERIOD:
-            if self.period_start is None:
-                errors["period_start"] = "A period claim needs a start date."
-            if self.period_end is None:
-                errors["period_end"] = "A period claim needs an end date."
-            if self.as_of is not None:
-                errors["as_of"] = "A period claim has no “as of” date; use the period."
-        elif self.period_start is not None or self.period_end is not None:
-            errors["period_start"] = "A cumulative claim has no period; use the “as of” date."
-        accepting = self.accepted and self.claimant_id
-        if accepting and self.relation not in DISPUTED:
-            errors["accepted"] = "Only adversary claims need accepting; this one already counts."
+        values = {name: getattr(self, name) for name in CLAIM_RULE_FIELDS}
+        # Only accepting a claim depends on the relation (two queries): not asked otherwise.
+        relation = self.relation if self.accepted and self.claimant_id else None
+        errors = claim_errors(values, relation=relation)
         if errors:
             raise ValidationError(errors)
+
+
+# The fields ``claim_errors`` reads (all of them in the admin form).
+CLAIM_RULE_FIELDS = (
+    "figure_text", "lower", "upper", "best", "qualifier", "scope", "as_of", "period_start",
+    "period_end", "accepted", "acceptance_reason",
+)  # fmt: skip
+
+
+def claim_errors(values: Mapping, *, relation: str | None) -> dict[str, str]:
+    """Field → message for every rule a claim breaks (empty when it keeps them all).
+
+    The one home of a claim's rules: ``Claim.clean()`` calls it, and so the admin form and the
+    services (``full_clean()``); the fast import calls it with the row's plain values (its
+    error names the row and the column: the field). The constraints in ``Claim.Meta`` are the
+    database's backstop for the same rules. Reading the bounds from the words comes before it
+    (``claims.figures.read_words``). ``relation``: the claimant's relation to the subject
+    (``derive_relation``), needed only when the claim is accepted; None when there is no
+    claimant yet.
+    """
+    errors: dict[str, str] = {}
+    get = values.get
+    if not (get("figure_text") or "").strip():
+        errors["figure_text"] = "Give the figure as written."
+    lower, upper, best, qualifier = get("lower"), get("upper"), get("best"), get("qualifier")
+    has_bounds = lower is not None or upper is not None
+    if has_bounds and not qualifier:
+        errors["qualifier"] = "Choose a qualifier for the bounds (exact, at least, …)."
+    elif has_bounds and qualifier == Claim.Qualifier.UNREADABLE:
+        errors["qualifier"] = (
+            "Bounds are given: choose what they mean (exact, at least, …), not “not a number”."
+        )
+    elif not has_bounds and qualifier != Claim.Qualifier.UNREADABLE:
+        errors["qualifier"] = (
+            "A figure needs at least one bound, unless it is marked as not a number."
+        )
+    if lower is not None and upper is not None and lower > upper:
+        errors["lower"] = "The lower bound cannot be above the upper bound."
+    elif best is not None and (
+        (lower is not None and best < lower) or (upper is not None and best > upper)
+    ):
+        errors["best"] = f"The best value {best:,} is not within the bounds."
+    start, end = get("period_start"), get("period_end")
+    if get("scope") == Claim.Scope.PERIOD:
+        if start is None:
+            errors["period_start"] = "A period claim needs a start date."
+        if end is None:
+            errors["period_end"] = "A period claim needs an end date."
+        elif start is not None and start > end:
+            errors["period_end"] = "The period ends before it starts."
+        if get("as_of") is not None:
+            errors["as_of"] = "A period claim has no “as of” date; use the period."
+    elif start is not None or end is not None:
+        errors["period_start"] = "A cumulative claim has no period; use the “as of” date."
+    if get("accepted"):
+        if not (get("acceptance_reason") or "").strip():
+            errors["acceptance_reason"] = "Accepting an adversary claim needs a written reason."
+        if relation is not None and relation not in DISPUTED:
+            errors["accepted"] = "Only adversary claims need accepting; this one already counts."
+    return errors
 
 
 class ClaimSource(models.Model):

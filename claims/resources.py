@@ -13,9 +13,10 @@ Claims (``CLAIM_COLUMNS``; the row id is ``external_id``)::
 
     conflict/claimant/subject/category/event/place: slugs; an empty subject is the whole war
     (all parties). figure_text: the figure as written.
-    lower/best/upper/qualifier: when lower, best and upper are all empty they are read from
-    figure_text (a figure the parser cannot read is a row error unless qualifier is
-    ``unreadable``). sources: cited source slugs separated by ``;``, each optionally followed
+    lower/best/upper/qualifier: read from figure_text where the row leaves them to the words
+    (``claims.figures.read_words``: a new row or new words with none of them changed, or no
+    bounds at all); a figure the parser cannot read is a row error unless qualifier is
+    ``unreadable``. Every row keeps the claim's rules (``claims.models.claim_errors``). sources: cited source slugs separated by ``;``, each optionally followed
     by its locator in brackets: ``mod-2020-10-21 (para 3); hrw-report``.
 
 Casualty records (``RECORD_COLUMNS``; the row id is ``external_id``)::
@@ -446,7 +447,19 @@ def _resource(name, model, columns, id_column):
     return type(name, (HistoryResource,), {**_fields_for(columns), "Meta": meta})
 
 
-ClaimResource = _resource("ClaimResource", Claim, CLAIM_COLUMNS, "external_id")
+class ClaimResource(_resource("_ClaimBase", Claim, CLAIM_COLUMNS, "external_id")):
+    """Claims on the stock path, by the same rules as everywhere: the bounds read from the
+    words where the row leaves them to the words (``claims.figures.read_words``), then the
+    claim's rules in ``Claim.clean()`` (``clean_model_instances``)."""
+
+    def import_instance(self, instance, row, **kwargs):
+        from claims.services import figure_values, fill_bounds_from_words
+
+        before = None if instance.pk is None else figure_values(instance)
+        super().import_instance(instance, row, **kwargs)
+        fill_bounds_from_words(instance, before)
+
+
 CasualtyRecordResource = _resource(
     "CasualtyRecordResource", CasualtyRecord, RECORD_COLUMNS, "external_id"
 )

@@ -1,5 +1,6 @@
 """Writes with rules. The admin, imports, commands and tests all go through these."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -8,39 +9,78 @@ from django.utils import timezone
 
 from casualties.history import change_context, save_with_history
 from casualties.workflow import IllegalTransition, take_step  # noqa: F401 (re-exported)
-from claims.figures import best_within, parse_figure
+from claims.figures import FIGURE_FIELDS, read_words
 from claims.models import Claim, ClaimSource, ContradictionFlag, Source
 
 
-def fill_bounds_from_words(claim: Claim) -> str:
-    """Read ``claim.figure_text`` into its bounds; return the parser's complaint, if any."""
-    figure = parse_figure(claim.figure_text)
-    claim.lower, claim.upper, claim.qualifier = figure.lower, figure.upper, figure.qualifier
-    claim.best = figure.best
-    return figure.error
+def figure_values(claim: Claim) -> dict:
+    """The fields ``read_words`` reads and fills, as they are on ``claim`` now."""
+    return {name: getattr(claim, name) for name in ("figure_text", *FIGURE_FIELDS)}
+
+
+def fill_bounds_from_words(claim: Claim, before: dict | None = None) -> str:
+    """Read ``claim.figure_text`` into its bounds where the write leaves them to the words
+    (``claims.figures.read_words``, the rule the admin form and the import follow too);
+    ``before``: ``figure_values`` of the claim as stored, None for a new claim. Returns the
+    parser's complaint, if any."""
+    values = figure_values(claim)
+    complaint = read_words(values, before)
+    for name in FIGURE_FIELDS:
+        setattr(claim, name, values[name])
+    return complaint
 
 
 @transaction.atomic
-def claim_create(*, user, reason: str, sources: list[Source] = (), **fields) -> Claim:
-    """Create a claim. Bounds not given are read from ``figure_text``."""
-    claim = Claim(**fields)
-    if claim.lower is None and claim.upper is None and not claim.qualifier:
-        fill_bounds_from_words(claim)
+def claim_create(
+    *, user, reason: str, sources: list[Source] = (), claim: Claim | None = None, **fields
+) -> Claim:
+    """Create a claim from ``fields``, or save ``claim``, a new one filled in already (the
+    admin's form). Bounds left to the words are read from ``figure_text``; the claim's rules
+    (``claim_errors``, through ``full_clean``) refuse a bad claim before anything is written."""
+    if claim is None:
+        claim = Claim(**fields)
+    else:
+        for name, value in fields.items():
+            setattr(claim, name, value)
+    fill_bounds_from_words(claim)
     with change_context(user=user, reason=reason):
         save_with_history(claim, user=user, reason=reason)
-        for source in sources:
-            save_with_history(ClaimSource(claim=claim, source=source), user=user, reason=reason)
+        citations = [ClaimSource(source=source) for source in sources]
+        claim_citations_save(claim=claim, user=user, reason=reason, saved=citations)
     return claim
+
+
+@transaction.atomic
+def claim_citations_save(
+    *,
+    claim: Claim,
+    user,
+    reason: str,
+    saved: Iterable[ClaimSource] = (),
+    deleted: Iterable[ClaimSource] = (),
+) -> None:
+    """Cite sources in ``claim`` (new or changed ``saved`` rows) and drop ``deleted`` ones;
+    every row's history says who and why. Drops go first, so a source dropped and cited again
+    in one save is not refused as cited twice."""
+    with change_context(user=user, reason=reason):
+        for citation in deleted:
+            citation.delete()
+        for citation in saved:
+            citation.claim = claim
+            save_with_history(citation, user=user, reason=reason)
 
 
 @transaction.atomic
 def claim_update(
     *, claim: Claim, user, reason: str, expected_version: int | None = None, **fields
 ) -> Claim:
-    """Change fields of a claim. New words without new bounds are read again.
+    """Change fields of a claim. New words without new bounds are read again
+    (``claims.figures.read_words``); the claim's rules are checked before the write.
 
-    With ``expected_version`` (the version the editor started from) the save is refused with
-    ``casualties.concurrency.EditConflict``, writing nothing, if the claim moved on since.
+    ``claim`` may carry changes made already (the admin's form, which read the words by the
+    same rule): they are saved as they are. With ``expected_version`` (the version the editor
+    started from) the save is refused with ``casualties.concurrency.EditConflict``, writing
+    nothing, if the claim moved on since.
     """
     if "status" in fields and fields["status"] != claim.status:
         raise IllegalTransition(
@@ -49,12 +89,10 @@ def claim_update(
         )
     if expected_version is not None:
         claim.version = expected_version
+    before = figure_values(claim)
     for name, value in fields.items():
         setattr(claim, name, value)
-    if "figure_text" in fields and not {"lower", "upper", "qualifier", "best"} & fields.keys():
-        fill_bounds_from_words(claim)
-    elif "best" not in fields:
-        claim.best = best_within(claim.best, claim.lower, claim.upper)
+    fill_bounds_from_words(claim, before)
     return save_with_history(claim, user=user, reason=reason)
 
 

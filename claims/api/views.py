@@ -199,7 +199,7 @@ class ClaimViewSet(ReadOnly):
 PEOPLE_FILTERS = [
     OpenApiParameter("q", str, description="Name, in any script or in Latin letters."),
     OpenApiParameter("party", str, description="A party's slug, with the parties inside it."),
-    OpenApiParameter("role", str, enum=CasualtyRecord.Role.values),
+    OpenApiParameter("role", str, enum=CasualtyRecord.PersonRole.values),
     OpenApiParameter("outcome", str, enum=CasualtyRecord.Outcome.values),
     OpenApiParameter(
         "category",

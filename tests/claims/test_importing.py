@@ -135,7 +135,11 @@ def test_changed_sources_write_citation_history(world, admin_user, make_claim):
         ({"as_of": "2020-02-30"}, "as_of", "is not a date written YYYY-MM-DD"),
         ({"status": "live"}, "status", "is not one of"),
         ({"lower": "-5", "qualifier": "exact"}, "lower", "is not a whole number"),
-        ({"lower": "9", "upper": "5", "qualifier": "range"}, "lower", "is above the upper bound"),
+        (
+            {"lower": "9", "upper": "5", "qualifier": "range"},
+            "lower",
+            "cannot be above the upper bound",
+        ),
         ({"scope": "period"}, "period_start", "needs a start date"),
         ({"external_id": "has space"}, "external_id", "is not an id"),
         ({"accepted": "true"}, "acceptance_reason", "needs a written reason"),

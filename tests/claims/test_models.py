@@ -49,7 +49,9 @@ def test_period_start_after_end_is_refused(world):
         world, scope="period", as_of=None,
         period_start=datetime.date(2020, 10, 5), period_end=datetime.date(2020, 10, 1),
     )  # fmt: skip
-    assert any("the start not after the end" in m for m in messages_of(bad))
+    with pytest.raises(ValidationError) as caught:
+        bad.full_clean()
+    assert caught.value.message_dict["period_end"] == ["The period ends before it starts."]
     refused_by_database(bad)
 
 

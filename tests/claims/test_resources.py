@@ -90,3 +90,24 @@ def test_stock_source_resource_refuses_javascript_urls(world):
     with change_context(user=None, reason="stock import"):
         result = SourceResource().import_data(dataset)
     assert result.has_validation_errors()
+
+
+def test_stock_claim_resource_reads_the_words_as_everywhere(world):
+    row = claim_row(world, figure_text="about 100", lower="", qualifier="")
+    dataset = tablib.Dataset(list(row.values()), headers=HEADERS)
+    with change_context(user=None, reason="stock import"):
+        result = ClaimResource().import_data(dataset, raise_errors=True)
+    assert not result.has_errors()
+    claim = Claim.objects.get(external_id="c-one")
+    assert (claim.lower, claim.best, claim.upper, claim.qualifier) == (90, 100, 110, "about")
+
+
+def test_stock_claim_resource_refuses_by_the_claims_rules(world):
+    row = claim_row(world, lower="9", upper="5", qualifier="range")
+    dataset = tablib.Dataset(list(row.values()), headers=HEADERS)
+    with change_context(user=None, reason="stock import"):
+        result = ClaimResource().import_data(dataset)
+    assert result.has_validation_errors()
+    errors = result.invalid_rows[0].error_dict
+    assert errors["lower"] == ["The lower bound cannot be above the upper bound."]
+    assert not Claim.objects.exists()

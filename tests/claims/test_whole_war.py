@@ -53,7 +53,7 @@ def test_a_best_outside_the_bounds_is_a_row_error(world, admin_user):
     row = claim(lower="10", best="50", upper="20", qualifier="range")
     result = run(csv_bytes([row]), admin_user)
     assert [(e.row, e.column) for e in result.errors] == [(2, "best")]
-    assert "the best value 50 is not within the bounds" in result.errors[0].message
+    assert "The best value 50 is not within the bounds." in result.errors[0].message
     assert not Claim.objects.exists()
 
 

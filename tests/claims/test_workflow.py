@@ -132,3 +132,18 @@ def test_the_review_queue_page_has_a_constant_query_count(
         page = client.get(url)
     queue = page.content.decode().split('id="review-queue"')[1].split("</table>")[0]
     assert queue.count("<tr>") == 1 + 6  # the header and six claims
+
+
+def test_the_change_page_shows_the_note_only_while_the_claim_is_a_draft(
+    client, make_claim, admin_user
+):
+    from django.urls import reverse
+
+    claim = make_claim(status="in_review")
+    claim_send_back(claim=claim, user=admin_user, expected_version=claim.version,
+                    note="Cite the MoD page")  # fmt: skip
+    client.force_login(admin_user)
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    assert "Sent back by a reviewer: Cite the MoD page" in client.get(url).content.decode()
+    claim_submit_for_review(claim=claim, user=admin_user, expected_version=claim.version)
+    assert "Sent back by a reviewer" not in client.get(url).content.decode()
