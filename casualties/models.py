@@ -384,10 +384,6 @@ class CasualtyRecord(models.Model):
         CIVILIAN = "civilian", "Civilian"
         JOURNALIST = "journalist", "Journalist"
 
-    # The old name, still read by casualties/views.py (being rewritten); drop it when that
-    # file says PersonRole.
-    Role = PersonRole
-
     class Outcome(models.TextChoices):
         KILLED = "killed", "killed"
         DIED_OF_WOUNDS = "died_of_wounds", "died of wounds"

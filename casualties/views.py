@@ -786,7 +786,7 @@ def people_filters(request):
     return {
         "q": get.get("q", "").strip()[:200],
         "party": get.get("party", "").strip()[:100],
-        "role": get.get("role", "") if get.get("role") in CasualtyRecord.Role.values else "",
+        "role": get.get("role", "") if get.get("role") in CasualtyRecord.PersonRole.values else "",
         "outcome": get.get("outcome", "")
         if get.get("outcome") in CasualtyRecord.Outcome.values
         else "",
@@ -875,7 +875,7 @@ def people(request, fmt=None):
             "parties": parties,
             "places": list(Place.objects.only("slug", "name")),
             "events": list(Event.objects.only("slug", "name")),
-            "roles": CasualtyRecord.Role.choices,
+            "roles": CasualtyRecord.PersonRole.choices,
             "outcomes": CasualtyRecord.Outcome.choices,
             "csv_url": reverse("casualties:people_csv")
             + (f"?{query.urlencode()}" if query else ""),
