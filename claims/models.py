@@ -627,7 +627,9 @@ class ReconciledFigure(models.Model):
     basis = models.CharField(max_length=10)
     derived = models.BooleanField(default=False)
     rule = models.TextField(blank=True, help_text="Why: the rules applied, in words.")
-    deciding = models.JSONField(default=list, help_text="The ids of the deciding claims.")
+    deciding = models.JSONField(
+        default=list, blank=True, help_text="The ids of the deciding claims."
+    )
     claim_count = models.PositiveIntegerField(default=0)
     record_count = models.PositiveIntegerField(default=0)
     disputed = models.PositiveIntegerField(default=0)
@@ -639,10 +641,10 @@ class ReconciledFigure(models.Model):
     # What the overview shows beside the figure (``rules.ClaimRef`` as data).
     official = models.JSONField(null=True, blank=True)
     adversary = models.JSONField(null=True, blank=True)
-    independent = models.JSONField(default=list)
-    derived_totals = models.JSONField(default=list)
+    independent = models.JSONField(default=list, blank=True)
+    derived_totals = models.JSONField(default=list, blank=True)
     # Each claimant's range and timeline for the charts (not kept in the history).
-    series = models.JSONField(default=list)
+    series = models.JSONField(default=list, blank=True)
     public_note = models.TextField(blank=True, help_text="What changed it, as readers see it.")
 
     history = HistoricalRecords(excluded_fields=["series"])

@@ -110,15 +110,20 @@ def _reasons(changes) -> tuple[str, object]:
 
 
 def public_note(changes) -> str:
-    """What moved a figure, as readers may see it: published and retracted claims by their
-    identifier; anything else by its kind only (never a draft, a name or an editor's words)."""
+    """What moved a figure, as readers may see it: published claims by their identifier; other
+    claims (retracted, back to draft, deleted) counted; anything else by its kind only (never
+    an unpublished claim's identifier, a name or an editor's words)."""
     ids = {int(c.object_id) for c in changes if c.model == "claims.claim" and c.object_id}
-    shown = Claim.objects.filter(
-        pk__in=ids, status__in=[Claim.Status.PUBLISHED, Claim.Status.RETRACTED]
-    ).values_list("external_id", "status")
-    parts = [f"claim {ext} ({Claim.Status(status).label})" for ext, status in sorted(shown)]
-    if len(parts) > REASONS_NAMED:
-        parts = [*parts[:REASONS_NAMED], f"{len(parts) - REASONS_NAMED:,} more claims"]
+    shown = sorted(
+        Claim.objects.filter(pk__in=ids, status=Claim.Status.PUBLISHED).values_list(
+            "external_id", flat=True
+        )
+    )
+    parts = [f"claim {ext} (published)" for ext in shown[:REASONS_NAMED]]
+    if len(shown) > REASONS_NAMED:
+        parts.append(f"{len(shown) - REASONS_NAMED:,} more claims published")
+    if hidden := len(ids) - len(shown):
+        parts.append(f"{hidden:,} claim{'s' if hidden != 1 else ''} withdrawn or not public")
     kinds = sorted(
         {
             CasualtyRecord._meta.verbose_name_plural

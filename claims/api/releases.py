@@ -80,7 +80,7 @@ class ReleasePersonSerializer(serializers.Serializer):
     name_transliterated = serializers.CharField(allow_blank=True)
     name_latin = serializers.CharField(allow_blank=True)
     aliases = serializers.ListField(child=serializers.CharField())
-    role = serializers.ChoiceField(R.Role.choices)
+    role = serializers.ChoiceField(R.PersonRole.choices)
     rank = serializers.CharField(allow_blank=True)
     description = serializers.CharField(allow_blank=True)
     party = serializers.CharField()

@@ -27,13 +27,18 @@ TRACKED = {
 }  # fmt: skip
 
 
+# Tracked, but never edited by people, so no version to check: the stored figures (written
+# only by claims.figure_store, one process at a time) and releases (cut once, never changed).
+NOT_EDITED = {"claims.reconciledfigure", "claims.release"}
+
+
 def test_every_tracked_model_has_a_version():
     tracked = {
         m._meta.label_lower
         for m in apps.get_models()
         if hasattr(m, "history") and hasattr(m.history, "model")
     }
-    assert tracked == TRACKED
+    assert tracked == TRACKED | NOT_EDITED
     for label in TRACKED:
         field = apps.get_model(label)._meta.get_field("version")
         assert isinstance(field, VersionField), label

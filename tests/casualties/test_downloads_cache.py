@@ -1,8 +1,4 @@
-"""Public downloads are built once per data version and served from a file."""
-
-import os
-import threading
-import time
+"""Public downloads are built once per data state and served from the downloads storage."""
 
 import pytest
 from django.urls import reverse
@@ -29,8 +25,15 @@ def rows(client, name="claims", fmt="csv"):
 
 
 def files():
-    """The downloads built, by name (lock files left out)."""
-    return sorted(p.name for p in downloads.cache_dir().iterdir() if not p.name.endswith(".lock"))
+    """The downloads stored, by name."""
+    storage = downloads.storage()
+    return sorted(storage.listdir("")[1]) if storage.exists("") else []
+
+
+def token():
+    from claims.refresh import state_token
+
+    return state_token()
 
 
 @pytest.fixture
@@ -67,7 +70,7 @@ class TestServedFromTheCache:
         assert first["Content-Type"] == second["Content-Type"] == "text/csv; charset=utf-8"
         assert '/downloads/>; rel="describedby"' in second["Link"]
         assert first["ETag"] == second["ETag"]
-        assert downloads.download_version() not in first["ETag"]  # no history ids shown
+        assert token() not in first["ETag"]
         assert second["Last-Modified"]
 
     def test_each_table_and_format_is_its_own_file(self, client, make_claim, builds):
@@ -120,10 +123,8 @@ class TestAWriteShowsInTheNextDownload:
             )  # fmt: skip
             other = Source.objects.create(slug="other", title="Other")
         assert rows(client, "records")[0]["sources"] == ""
-        before = downloads.download_version()
         with change_context(user=None, reason="cited"):
             record.sources.set([other])
-        assert downloads.download_version() != before
         assert rows(client, "records")[0]["sources"] == "other"
         assert [r["slug"] for r in rows(client, "sources")] == ["other"]
         # From the source's side, simple-history writes a history row of the source.
@@ -171,11 +172,7 @@ class TestByteOrderMark:
             assert self.bom(client, if_none_match=marked["ETag"]).status_code == 304
         assert self.bom(client, if_none_match=plain["ETag"]).status_code == 200
         assert len(builds) == 2
-        version = downloads.download_version()
-        assert files() == [
-            f"claims.{version}.unsettled.csv",
-            f"claims.{version}.unsettled.csvbom",
-        ]
+        assert files() == [f"claims.{token()}.csv", f"claims.{token()}.csvbom"]
 
     def test_a_write_shows_in_the_bom_variant(self, client, make_claim):
         claim = make_claim(quote="before")
@@ -221,24 +218,14 @@ class TestConditionalRequests:
 
 
 class TestFiles:
-    def test_an_older_versions_file_is_removed_once_a_newer_one_is_built(self, client, make_claim):
+    def test_another_states_file_is_removed_once_a_newer_one_is_built(self, client, make_claim):
         claim = make_claim()
         rows(client)
         rows(client, fmt="json")
-        old = downloads.download_version()
+        old = token()
         claim_update(claim=claim, user=None, reason="typo", quote="new")
         rows(client)
-        new = downloads.download_version()
-        assert files() == [f"claims.{old}.unsettled.json", f"claims.{new}.unsettled.csv"]
-
-    def test_an_older_version_built_late_leaves_the_newer_file(self, world, make_claim):
-        claim = make_claim()
-        old = downloads.download_version()
-        claim_update(claim=claim, user=None, reason="typo", quote="new")
-        new = downloads.download_version()
-        downloads.cached_file("claims", "csv", new).close()
-        downloads.cached_file("claims", "csv", old).close()  # a request that read it earlier
-        assert f"claims.{new}.unsettled.csv" in files()
+        assert files() == [f"claims.{old}.json", f"claims.{token()}.csv"]
 
     def test_a_failed_build_leaves_nothing_to_serve(self, client, make_claim, monkeypatch):
         make_claim()
@@ -255,117 +242,28 @@ class TestFiles:
         monkeypatch.setattr(exporting, "write_export", real)
         assert len(rows(client)) == 1
 
-    def test_a_temporary_file_left_by_a_dead_build_is_removed(self, client, make_claim):
+    def test_two_builds_at_once_keep_one_file(self, client, make_claim, monkeypatch):
+        """Two web machines building the same missing file: the first saved is kept, the
+        second's copy is dropped, both serve the same bytes."""
         make_claim()
-        downloads.cache_dir().mkdir(parents=True)
-        (downloads.cache_dir() / ".claims.csv.abc123.part").write_bytes(b"external_id,conf")
+        real = exporting.write_export
+        raced = []
+
+        def racing(table, queryset, fmt, out, **kwargs):
+            real(table, queryset, fmt, out, **kwargs)
+            if not raced:  # another request saves the file while this one builds it
+                raced.append(True)
+                downloads.stored_file(table.name, fmt, token())
+
+        monkeypatch.setattr(exporting, "write_export", racing)
+        first = b"".join(get(client).streaming_content)
+        assert files() == [f"claims.{token()}.csv"]
+        assert b"".join(get(client).streaming_content) == first
+
+    def test_clear_removes_every_file(self, client, make_claim):
+        make_claim()
         rows(client)
-        assert files() == [f"claims.{downloads.download_version()}.unsettled.csv"]
-
-
-class TestSettling:
-    """A first build may miss a transaction that commits late; it is built once more after
-    SETTLE_SECONDS, and that build is kept."""
-
-    def age(self, seconds):
-        for path in downloads.cache_dir().iterdir():
-            stat = path.stat()
-            os.utime(path, (stat.st_atime - seconds, stat.st_mtime - seconds))
-
-    def test_an_unsettled_file_is_built_once_more_then_kept(self, client, make_claim, builds):
-        make_claim()
-        first = get(client)
-        self.age(downloads.SETTLE_SECONDS + 1)
-        second = get(client)
-        version = downloads.download_version()
-        assert second["ETag"] != first["ETag"]
-        assert files() == [f"claims.{version}.csv"]
-        self.age(10 * downloads.SETTLE_SECONDS)
-        assert get(client)["ETag"] == second["ETag"]
-        assert len(builds) == 2
-
-    def test_while_it_is_built_again_others_get_the_unsettled_file(
-        self, client, make_claim, builds
-    ):
-        make_claim()
-        etag = get(client)["ETag"]
-        self.age(downloads.SETTLE_SECONDS + 1)
-        with downloads._building("claims", "csv", wait=True):
-            # This thread holds the lock: as if another worker were building it.
-            response = get(client)
-        assert response.status_code == 200 and response["ETag"] == etag
-        assert len(builds) == 1
-
-
-class TestConcurrentRequests:
-    @pytest.fixture
-    def slow_build(self, monkeypatch):
-        calls = []
-
-        def build(name, fmt, path):
-            calls.append(threading.current_thread().name)
-            time.sleep(0.3)
-            temporary = path.with_name(f".{name}.{fmt}.x.part")
-            temporary.write_bytes(b"complete")
-            os.replace(temporary, path)
-
-        monkeypatch.setattr(downloads, "_build", build)
-        return calls
-
-    def test_threads_asking_for_a_missing_file_wait_for_one_build(self, settings, slow_build):
-        got = []
-
-        def ask():
-            with downloads.cached_file("claims", "csv", "1-2-3") as handle:
-                got.append(handle.read())
-
-        threads = [threading.Thread(target=ask) for _ in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert got == [b"complete"] * 6 and len(slow_build) == 1
-
-    def test_requests_at_once_get_one_build(self, transactional_db, make_claim, builds):
-        """Through the view, each thread with its own database connection."""
-        from django.db import connections
-        from django.test import Client
-
-        make_claim()
-        got = []
-
-        def ask():
-            try:
-                response = Client().get(reverse("casualties:download", args=["claims", "xlsx"]))
-                got.append(b"".join(response.streaming_content))
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=ask) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert len(got) == 4 and len(set(got)) == 1 and builds == [("claims", "xlsx")]
-        assert len(parse("xlsx", got[0])) == 1
-
-    def test_a_build_in_another_worker_is_waited_for(self, settings, slow_build):
-        """The file lock: another process's lock is another open file here (flock locks of
-        two open files conflict even in one process)."""
-        import fcntl
-
-        directory = downloads.cache_dir()
-        directory.mkdir(parents=True)
-        got = []
-        with open(directory / ".claims.csv.lock", "w") as other_worker:
-            fcntl.flock(other_worker, fcntl.LOCK_EX)
-            thread = threading.Thread(
-                target=lambda: got.append(downloads.cached_file("claims", "csv", "7").read())
-            )
-            thread.start()
-            time.sleep(0.3)
-            assert got == [] and slow_build == []  # waiting
-            (directory / "claims.7.unsettled.csv").write_bytes(b"built by the other worker")
-            fcntl.flock(other_worker, fcntl.LOCK_UN)
-        thread.join()
-        assert got == [b"built by the other worker"] and slow_build == []
+        rows(client, "sources")
+        downloads.clear()
+        assert files() == []
+        assert len(rows(client)) == 1

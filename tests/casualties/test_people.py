@@ -275,8 +275,8 @@ def test_the_person_page_runs_a_fixed_number_of_queries(
     client, make_record, django_assert_num_queries
 ):
     record = make_record()
-    # the page cache's version, the record with its party/place/event/conflict, its sources
-    with django_assert_num_queries(3):
+    # the record with its party/place/event/conflict, its sources
+    with django_assert_num_queries(2):
         client.get(record.get_absolute_url())
 
 

@@ -247,7 +247,7 @@ def test_a_retracted_claim_takes_its_figure_away_and_the_history_says_so(world, 
     assert "No published claim gives a figure" in page
     history = figure_store.figure_history(world.conflict.pk, world.beta.pk, world.killed.pk)
     assert [h["text"] for h in history] == ["no figure", "at least 100"]
-    assert history[0]["note"] == f"claim {claim.external_id} (retracted)"
+    assert history[0]["note"] == "1 claim withdrawn or not public"
 
 
 @pytest.mark.django_db

@@ -55,14 +55,6 @@ def imported(django_db_setup, django_db_blocker, tmp_path_factory):
 pytestmark = pytest.mark.usefixtures("imported", "db")
 
 
-@pytest.fixture(autouse=True)
-def _render_every_page(monkeypatch):
-    """These tests read what the view computed (its context), so no page comes from the cache."""
-    from casualties import views
-
-    monkeypatch.setattr(views, "PAGE_CACHE", False)
-
-
 def overview(query=""):
     response = Client().get("/" + query)
     assert response.status_code == 200
