@@ -18,10 +18,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", 4))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 30
 keepalive = 5
-# No recycling of workers by default: a new worker starts with an empty cache (per-process
-# memory unless CACHE_BACKEND is shared) and its first requests recompute the figures, which
-# showed as multi-second p99 spikes under load (bench/README.md). Set it if a leak ever shows.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
+# Each worker is replaced after this many requests (plus up to a tenth more, so they are not all
+# replaced at once), releasing whatever memory it grew. Nothing is lost: pages read the stored
+# figures, so a new worker has no cold cache to fill (bench/README.md "Stored figures").
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 1000))
 max_requests_jitter = max_requests // 10
 
 # Import Django once in the master; workers fork from it (faster start, shared memory).
