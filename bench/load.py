@@ -11,12 +11,9 @@
    response that is not 2xx (counted by a wrk Lua script, since wrk itself counts 3xx as fine).
 4. Prints a table and exits 1 if the target is missed: zero errors and p99 under 500 ms.
 
-Reconciled figures are fresh for --fresh-seconds (RECONCILE_CACHE_SECONDS; 20 here, 300 in
-production), so every worker refreshes them a few times within each measured minute: the run
-includes what a long-lived site meets every five minutes, not a lucky minute between refreshes.
-The cache is Redis on loopback, shared by the workers, as README "Deploying" sets production up;
---cache memory measures the per-process default instead (each worker computes and refreshes
-every figure itself).
+Pages read the stored figures (no page cache). The cache is the per-process default (memory;
+--cache redis for Redis on loopback). Workers are recycled every --max-requests requests (1,000,
+gunicorn.conf.py's default), so the run includes new workers starting mid-run.
 
 Usage (see bench/README.md):
     .venv/bin/python bench/load.py --claims 100000 --database cl_load
@@ -117,9 +114,12 @@ def fill_child(claims: int) -> None:
     from django.db import connection
     from reconcile_bench import fill
 
+    from claims.refresh import rebuild
+
     call_command("migrate", verbosity=0)
     start = time.perf_counter()
     _conflict, busiest, _middling = fill(claims)
+    rebuild(reason="bench: the figures stored")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     (subject, category), count = busiest
@@ -171,17 +171,16 @@ def main() -> int:
     parser.add_argument("--database", default="cl_load", help="dropped and created (PostgreSQL)")
     parser.add_argument("--reuse", action="store_true", help="keep the database a run filled")
     parser.add_argument("--seconds", type=int, default=60, help="wrk duration per page")
-    parser.add_argument("--warm-seconds", type=int, default=90)
+    parser.add_argument("--warm-seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: its config)")
     parser.add_argument(
-        "--fresh-seconds", type=int, default=20,
-        help="RECONCILE_CACHE_SECONDS for the server (production: 300)",
-    )  # fmt: skip
+        "--max-requests", type=int, default=1000, help="GUNICORN_MAX_REQUESTS: recycle workers"
+    )
     parser.add_argument(
-        "--cache", choices=["redis", "memory"], default="redis",
-        help="Redis shared by all workers (production) or per-process memory (the default)",
+        "--cache", choices=["redis", "memory"], default="memory",
+        help="per-process memory (the default) or Redis shared by all workers",
     )  # fmt: skip
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9", help="for --cache redis")
     parser.add_argument("--fill-child", type=int, help=argparse.SUPPRESS)
@@ -202,7 +201,7 @@ def main() -> int:
         "TRUSTED_PROXY": "1",
         "CONN_MAX_AGE": "600",
         "DATABASE_URL": f"{PG_BASE}/{args.database}",
-        "RECONCILE_CACHE_SECONDS": str(args.fresh_seconds),
+        "GUNICORN_MAX_REQUESTS": str(args.max_requests),
     }
     if args.cache == "redis":
         env["CACHE_BACKEND"] = "django.core.cache.backends.redis.RedisCache"
@@ -240,9 +239,7 @@ def main() -> int:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(WRK_SCRIPT)
         for name, path in pages.items():
-            # Every worker fills its own cache (per-process memory) once, and its threads all
-            # compute the cold figures at the same time: the warm-up pays for that, with a
-            # long timeout so no worker is left cold.
+            # A short warm-up: connections opened, templates loaded.
             wrk(base + path, args.warm_seconds, args.connections, args.threads,
                 Path(script.name), timeout="120s")  # fmt: skip
             output = wrk(
@@ -259,8 +256,8 @@ def main() -> int:
 
     print(
         f"\n{data['claims']:,} claims on PostgreSQL; gunicorn (gunicorn.conf.py, production "
-        f"settings); wrk {args.seconds} s per page, {args.connections} connections; figures "
-        f"fresh {args.fresh_seconds} s; cache: {args.cache}\n"
+        f"settings); wrk {args.seconds} s per page, {args.connections} connections; workers "
+        f"recycled every {args.max_requests} requests; cache: {args.cache}\n"
     )
     print("| page | requests/s | p50 ms | p99 ms | requests | errors | target |")
     print("|---|---|---|---|---|---|---|")
@@ -268,7 +265,7 @@ def main() -> int:
         ok = "met" if meets_target(r) else "MISSED"
         print(f"| {name} | {r['requests_per_s']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
               f"{r['requests']:,} | {r['errors']} | {ok} |")  # fmt: skip
-    settings = {"fresh_seconds": args.fresh_seconds, "cache": args.cache}
+    settings = {"max_requests": args.max_requests, "cache": args.cache}
     (OUT / "load-results.json").write_text(
         json.dumps({"data": data, "settings": settings, "results": results}, indent=2)
     )

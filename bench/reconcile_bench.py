@@ -4,12 +4,12 @@ Fills a dedicated database with synthetic claims spread like real ones (a few fi
 most of the claims, cumulative series that grow through the war, self-reports low, adversary
 claims high, some period and event claims, a share of drafts and retractions), then times:
 
-- the overview and two figure pages (the busiest figure and a middling one) through Django's
-  test client, three ways: the page cached (the usual case between edits), the page rendered
-  with the reconciliation cached (a new query string each time), and cold (cache cleared before
-  each request: the first request after an edit);
-- the single aggregate SQL query underneath (published claims grouped by subject and category),
-  and the load of the rows the reconciliation reads, in the same run.
+- a full rebuild of the stored figures (``manage.py reconcile --all``);
+- one claim of the busiest figure edited through the service and followed (``catch_up``: its
+  category and every category it adds into recomputed and stored);
+- every public page through Django's test client, rendered (no page cache: pages read the
+  stored figures), and a figure "as known on" a day, cached and computed;
+- the load of the rows the reconciliation reads, in the same run.
 
 Usage (see bench/README.md):
     .venv/bin/python bench/reconcile_bench.py --claims 100000 --db both
@@ -212,8 +212,10 @@ def child(args):
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from casualties import views
-    from claims import reconciliation as recon
+    from claims.loaders import load_rows
+    from claims.models import Claim
+    from claims.refresh import catch_up, rebuild
+    from claims.services import claim_update
 
     setup_test_environment()  # lets the test client run with ALLOWED_HOSTS=testserver
     call_command("migrate", verbosity=0)
@@ -223,46 +225,71 @@ def child(args):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    results = {"database": connection.vendor, "claims": args.claims, "fill_s": fill_seconds}
+    # Every figure stored from nothing (``manage.py reconcile --all``).
+    results["full rebuild (every figure stored)"] = timed(
+        lambda: rebuild(reason="bench"), args.rebuild_runs
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    (party, category), count = busiest
+    # One claim of the busiest figure edited through the service, then followed: the time of
+    # following it (its category and every category it adds into recomputed and stored).
+    claims = list(
+        Claim.objects.published()
+        .filter(subject__slug=party, category__slug=category)
+        .order_by("pk")[: args.edit_runs]
+    )
+    samples = []
+    for claim in claims:
+        claim_update(
+            claim=claim, user=None, reason="bench edit", figure_text=f"{claim.pk % 97 + 1}"
+        )
+        started = time.perf_counter()
+        catch_up()
+        samples.append((time.perf_counter() - started) * 1000)
+    results[f"one claim edit followed (busiest category: {count} claims)"] = {
+        "p50": percentile(samples, 50), "p95": percentile(samples, 95), "runs": len(samples),
+    }  # fmt: skip
     client = Client()
+    event = (
+        Claim.objects.published()
+        .filter(event__isnull=False)
+        .values_list("event__slug", flat=True)
+        .first()
+    )
+    one = Claim.objects.published().filter(subject__slug=party, category__slug=category).first()
     pages = {
         "overview": "/",
-        f"figure (busiest: {busiest[1]} claims)": f"/parties/{busiest[0][0]}/{busiest[0][1]}/",
+        f"figure (busiest: {count} claims)": f"/parties/{party}/{category}/",
         f"figure (middling: {middling[1]} claims)": f"/parties/{middling[0][0]}/{middling[0][1]}/",
+        "whole war figure": f"/wars/{conflict.slug}/{category}/",
+        "party": f"/parties/{party}/",
+        "category": f"/categories/{category}/",
+        "claim": one.get_absolute_url(),
+        "claimant": one.claimant.get_absolute_url(),
+        "event": f"/events/{event}/" if event else None,
+        "browse": "/browse/",
+        "figure as known on a day (cached after the first)": (
+            f"/parties/{party}/{category}/?as_of=2020-10-20"
+        ),
     }
-    results = {"database": connection.vendor, "claims": args.claims, "fill_s": fill_seconds}
     for name, url in pages.items():
-        assert client.get(url).status_code == 200, url  # warms the cache
-        results[f"{name}, page cached"] = timed(lambda url=url: client.get(url), args.runs)
-        views.PAGE_CACHE = False  # render the page each time, from the cached figures
-        results[f"{name}, rendered (figures cached)"] = timed(
-            lambda url=url: client.get(url), args.runs
-        )
-        views.PAGE_CACHE = True
+        if url is None:
+            continue
+        assert client.get(url).status_code == 200, url
+        results[f"{name}, rendered"] = timed(lambda url=url: client.get(url), args.runs)
 
-        def cold(url=url):
-            cache.clear()
-            client.get(url)
+    def cold_as_of():
+        cache.clear()
+        client.get(f"/parties/{party}/{category}/?as_of=2020-10-20")
 
-        results[f"{name}, cold (nothing cached)"] = timed(cold, args.cold_runs)
-
-    aggregate = (
-        "SELECT subject_id, category_id, COUNT(*), MIN(lower), MAX(lower), MAX(upper) "
-        "FROM claims_claim WHERE conflict_id = %s AND status = 'published' "
-        "GROUP BY subject_id, category_id"
+    results["figure as known on a day, computed (cache cleared)"] = timed(
+        cold_as_of, args.cold_runs
     )
-
-    def run_aggregate():
-        with connection.cursor() as cursor:
-            cursor.execute(aggregate, [conflict.pk])
-            cursor.fetchall()
-
-    results["aggregate SQL query"] = timed(run_aggregate, args.runs)
-    results["load rows for reconciliation"] = timed(
-        lambda: recon.load_rows(conflict.pk), args.cold_runs
-    )
-    rows = recon.load_rows(conflict.pk)
-    results["published claims"] = len(rows)
-    results["cache version query"] = timed(recon.cache_version, args.runs)
+    results["load rows for reconciliation"] = timed(lambda: load_rows(conflict.pk), args.cold_runs)
+    results["published claims"] = len(load_rows(conflict.pk))
     print(json.dumps(results))
 
 
@@ -291,6 +318,8 @@ def main():
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--runs", type=int, default=50, help="timed requests per warm page")
     parser.add_argument("--cold-runs", type=int, default=5, help="timed cold requests per page")
+    parser.add_argument("--rebuild-runs", type=int, default=3, help="timed full rebuilds")
+    parser.add_argument("--edit-runs", type=int, default=10, help="timed single-claim edits")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -300,7 +329,8 @@ def main():
     for db in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
         env = {**os.environ, "DATABASE_URL": prepare(db), "DEBUG": "1"}
         cmd = [sys.executable, __file__, "--child", "--claims", str(args.claims),
-               "--runs", str(args.runs), "--cold-runs", str(args.cold_runs)]  # fmt: skip
+               "--runs", str(args.runs), "--cold-runs", str(args.cold_runs),
+               "--rebuild-runs", str(args.rebuild_runs), "--edit-runs", str(args.edit_runs)]  # fmt: skip
         output = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
         all_results.append(json.loads(output.stdout.strip().splitlines()[-1]))
     (OUT / "results.json").write_text(json.dumps(all_results, indent=2))
