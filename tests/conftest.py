@@ -130,30 +130,35 @@ def make_claim(world):
     return make
 
 
-@pytest.fixture(autouse=True)
-def _figures_follow_writes(monkeypatch):
-    """Tests write through services and models, then read pages. In production the writer's
-    request (``RefreshFiguresMiddleware``) or command follows its writes before anyone reads;
-    here each test client request does it first (tests of the following itself call
-    ``claims.refresh`` directly, tests/claims/test_refresh.py)."""
-    from django.test import Client
+def follow_writes():
+    """Follow the writes a test made through services and models (``claims.refresh``), as the
+    writer's request or command does in production. Its queries are the writer's, not the
+    reader's: query counts leave them out. Nothing to do in a test without the database."""
+    from django.db import connection
 
     from claims.refresh import catch_up
+
+    logged = len(connection.queries_log)
+    try:
+        catch_up()
+    except RuntimeError as exc:
+        if "Database access not allowed" not in str(exc):
+            raise
+    while len(connection.queries_log) > logged:
+        connection.queries_log.pop()
+
+
+@pytest.fixture(autouse=True)
+def _figures_follow_writes(monkeypatch):
+    """Tests write through services and models, then read pages: each test client request
+    follows those writes first (tests of the following itself call ``claims.refresh``
+    directly, tests/claims/test_refresh.py)."""
+    from django.test import Client
 
     original = Client.request
 
     def request(self, **kwargs):
-        from django.db import connection
-
-        logged = len(connection.queries_log)
-        try:
-            catch_up()
-        except RuntimeError as exc:  # a test without the database
-            if "Database access not allowed" not in str(exc):
-                raise
-        # Its queries are the writer's, not the reader's: query counts leave them out.
-        while len(connection.queries_log) > logged:
-            connection.queries_log.pop()
+        follow_writes()
         return original(self, **kwargs)
 
     monkeypatch.setattr(Client, "request", request)

@@ -16,6 +16,25 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _figures_follow_writes_before_each_page(monkeypatch):
+    """As tests/conftest.py does for the test client: a test's own writes (through services,
+    not a request) are followed before the browser opens a page, as the writer's request or
+    command would have done."""
+    from playwright.sync_api import Page
+
+    from tests.conftest import follow_writes
+
+    for name in ("goto", "reload"):
+        original = getattr(Page, name)
+
+        def followed(self, *args, _original=original, **kwargs):
+            follow_writes()
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Page, name, followed)
+
+
 @pytest.fixture
 def log_in(live_server, admin_user):
     """``log_in(page)`` signs ``page`` (and its browser context) in to the admin as
