@@ -72,6 +72,18 @@ def canonical_url(path: str) -> str:
     return f"{site.rstrip('/')}{path}" if site else path
 
 
+def link_prefixes() -> dict[str, str]:
+    """The start of the addresses a long page links to many times (a claim, a party, a kind
+    of loss, the people), reversed once: a slug is appended in the template, instead of one
+    ``{% url %}`` per link (thousands on a busy overview)."""
+    return {
+        "claim": reverse("casualties:claim", args=["-"])[:-2],
+        "party": reverse("casualties:party", args=["-"])[:-2],
+        "category": reverse("casualties:category", args=["-"])[:-2],
+        "people": reverse("casualties:people"),
+    }
+
+
 def published_claims():
     """Published claims with what a claims table shows: two queries per page of rows."""
     citations = ClaimSource.objects.select_related("source").order_by("source__title")
@@ -173,13 +185,30 @@ def claim_csv_rows(queryset):
         ]  # fmt: skip
 
 
+# Independent claims named in an overview cell; the rest are counted, with a link to the
+# figure's page, which lists every claim.
+INDEPENDENT_SHOWN = 3
+
+
+def independent_shown(fig) -> tuple[list, int]:
+    """The independent claims an overview names beside a figure (those that decide it first,
+    then in the order they were entered), and how many more there are."""
+    if fig is None:
+        return [], 0
+    refs = sorted(fig.independent, key=lambda r: (r.id not in fig.deciding, r.id))
+    return refs[:INDEPENDENT_SHOWN], max(0, len(refs) - INDEPENDENT_SHOWN)
+
+
 def figure_cell(result, party, category_result, *, as_of=None):
     """What an infobox cell needs: the figure, the disputed count and the link."""
     fig = category_result.figure(party.id)
     url = reverse("casualties:figure", args=[party.slug, category_result.category.slug])
     if as_of:
         url += f"?as_of={as_of.isoformat()}"
+    independent, more = independent_shown(fig)
     return {
+        "independent": independent,
+        "independent_more": more,
         "party": party,
         "category": category_result.category,
         "figure": fig,
@@ -295,10 +324,13 @@ def _whole_war_rows(result, conflict, as_of):
             counted_elsewhere = part.lower - part.total_share
             parts.append({"party": root, "share": part.total_share, "elsewhere": counted_elsewhere})
         url = reverse("casualties:war_figure", args=[conflict.slug, cr.category.slug])
+        independent, more = independent_shown(fig)
         rows.append(
             {
                 "category": cr.category,
                 "figure": fig,
+                "independent": independent,
+                "independent_more": more,
                 "parts": parts,
                 "total": sum(p["share"] for p in parts) if parts else None,
                 "url": url + (f"?as_of={as_of.isoformat()}" if as_of else ""),
@@ -330,6 +362,7 @@ def _overview(request, conflict, *, fmt):
             "conflict": conflict,
             "sides": sides,
             "whole_war": whole_war,
+            "links": link_prefixes(),
             "as_of": as_of,
             "as_of_message": as_of_message,
             "base_url": reverse("casualties:conflict", args=[conflict.slug]),
@@ -480,7 +513,7 @@ def party(request, slug, fmt=None):
     """Queries: the party, its claimants, the count of
     named people of it and the parties within it."""
     subject = get_object_or_404(Party.objects.select_related("conflict", "side"), slug=slug)
-    result = recon.reconcile(subject.conflict_id)
+    result = recon.reconcile(subject.conflict_id, refs=False)
     tree = _tree(result.parties, subject.pk)
     tables = []
     for cr in _categories(result):
@@ -532,7 +565,7 @@ def category(request, slug, fmt=None):
     cat = get_object_or_404(Category, slug=slug)
     sections = []
     for conflict in Conflict.objects.all():
-        result = recon.reconcile(conflict.pk, category_id=cat.pk)
+        result = recon.reconcile(conflict.pk, category_id=cat.pk, refs=False)
         cr = result.categories.get(cat.pk)
         if cr is None:
             continue
@@ -583,7 +616,7 @@ def event(request, slug, fmt=None):
     claims = published_claims().filter(event=ev)
     if fmt == "csv":
         return csv_response(f"{ev.slug}.csv", CLAIM_CSV_HEADER, claim_csv_rows(claims))
-    result = recon.reconcile(ev.conflict_id)
+    result = recon.reconcile(ev.conflict_id, refs=False)
     figures = [
         {
             "party": result.parties[f.subject_id],
@@ -649,7 +682,7 @@ def claimant(request, slug, fmt=None):
     for row in highest:
         result = results.get(row["conflict_id"])
         if result is None:
-            result = results[row["conflict_id"]] = recon.reconcile(row["conflict_id"])
+            result = results[row["conflict_id"]] = recon.reconcile(row["conflict_id"], refs=False)
         cr = result.categories.get(row["category_id"])
         subject = result.parties.get(row["subject_id"])
         if cr is None or subject is None:

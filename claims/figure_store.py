@@ -42,17 +42,23 @@ def figure_key(subject_id, category_id, event_id) -> str:
     return f"{'all' if subject_id is None else subject_id}:{category_id}:{event_id or 0}"
 
 
+REF_FIELDS = [f.name for f in dataclasses.fields(ClaimRef)]
+SERIES_FIELDS = [f.name for f in dataclasses.fields(ClaimantSeries) if f.name != "points"]
+
+
 def _ref(ref: ClaimRef | None):
-    return None if ref is None else dataclasses.asdict(ref)
+    # By hand rather than dataclasses.asdict (which deep-copies): stored for every figure.
+    return None if ref is None else {name: getattr(ref, name) for name in REF_FIELDS}
 
 
 def _series(items: list[ClaimantSeries]) -> list[dict]:
-    out = []
-    for item in items:
-        data = dataclasses.asdict(item)
-        data["points"] = [[day.isoformat(), value, role] for day, value, role in item.points]
-        out.append(data)
-    return out
+    return [
+        {
+            **{name: getattr(item, name) for name in SERIES_FIELDS},
+            "points": [[day.isoformat(), value, role] for day, value, role in item.points],
+        }
+        for item in items
+    ]
 
 
 def columns(fig: Figure, derived_totals: list[DerivedTotal], series) -> dict:
@@ -64,21 +70,33 @@ def columns(fig: Figure, derived_totals: list[DerivedTotal], series) -> dict:
         adversary=_ref(fig.adversary),
         independent=[_ref(r) for r in fig.independent],
         derived_totals=[
-            {**dataclasses.asdict(d), "claim_ids": list(d.claim_ids)} for d in derived_totals
+            {
+                "claimant_id": d.claimant_id,
+                "claimant_name": d.claimant_name,
+                "total": d.total,
+                "claim_ids": list(d.claim_ids),
+                "counted": d.counted,
+            }  # fmt: skip
+            for d in derived_totals
         ],
         series=_series(series),
     )
     return values
 
 
-def to_figure(row: ReconciledFigure) -> Figure:
+# What a figure names beside it (the claims' words): read only by pages that show them.
+REFS = ["official", "adversary", "independent", "derived_totals"]
+
+
+def to_figure(row: ReconciledFigure, *, refs: bool = True) -> Figure:
     fig = Figure(row.subject_id, row.category_id, row.event_id)
     for name in NUMBERS:
         setattr(fig, name, getattr(row, name))
     fig.deciding = tuple(row.deciding)
-    fig.official = ClaimRef(**row.official) if row.official else None
-    fig.adversary = ClaimRef(**row.adversary) if row.adversary else None
-    fig.independent = tuple(ClaimRef(**r) for r in row.independent)
+    if refs:
+        fig.official = ClaimRef(**row.official) if row.official else None
+        fig.adversary = ClaimRef(**row.adversary) if row.adversary else None
+        fig.independent = tuple(ClaimRef(**r) for r in row.independent)
     return fig
 
 
@@ -174,56 +192,57 @@ def store(result: ConflictResult, category_ids, *, reason: str, public_note: str
 
 def _store_roles(conflict_id, category_ids, roles) -> None:
     """Each claim's role in its figure: its row created, changed or removed as needed (a
-    claim that left these categories, or the public, loses its row)."""
-    existing = {
-        r.claim_id: r
-        for r in FigureClaimRole.objects.filter(
-            conflict_id=conflict_id, category_id__in=list(category_ids)
-        )
-    }
-    moved_in = FigureClaimRole.objects.filter(claim_id__in=set(roles) - set(existing))
-    existing.update({r.claim_id: r for r in moved_in})
-    added, changed = [], []
+    claim that left these categories, or the public, loses its row). Compared as tuples, not
+    model instances: the busiest category holds tens of thousands."""
     names = ["conflict_id", "category_id", "subject_id", "role", "note"]
+    rows = FigureClaimRole.objects.filter(
+        conflict_id=conflict_id, category_id__in=list(category_ids)
+    ).values_list("claim_id", *names)
+    existing = {claim_id: tuple(values) for claim_id, *values in rows}
+    moved_in = FigureClaimRole.objects.filter(
+        claim_id__in=list(set(roles) - set(existing))
+    ).values_list("claim_id", *names)
+    existing.update({claim_id: tuple(values) for claim_id, *values in moved_in})
+    added, changed = [], []
     for claim_id, (cid, subject_id, role, note) in roles.items():
         values = (conflict_id, cid, subject_id, role, note)
-        row = existing.get(claim_id)
-        if row is None:
-            added.append(
-                FigureClaimRole(claim_id=claim_id, **dict(zip(names, values, strict=True)))
-            )
-        elif tuple(getattr(row, n) for n in names) != values:
-            for name, value in zip(names, values, strict=True):
-                setattr(row, name, value)
-            changed.append(row)
+        before = existing.get(claim_id)
+        if before != values:
+            row = FigureClaimRole(claim_id=claim_id, **dict(zip(names, values, strict=True)))
+            (added if before is None else changed).append(row)
     FigureClaimRole.objects.bulk_create(added, batch_size=2000)
     FigureClaimRole.objects.bulk_update(changed, names, batch_size=2000)
-    gone = [claim_id for claim_id, row in existing.items() if claim_id not in roles
-            and row.conflict_id == conflict_id and row.category_id in category_ids]  # fmt: skip
+    gone = [
+        claim_id
+        for claim_id, (conflict, category, *_rest) in existing.items()
+        if claim_id not in roles and conflict == conflict_id and category in category_ids
+    ]
     FigureClaimRole.objects.filter(claim_id__in=gone).delete()
 
 
 # --- reading ---------------------------------------------------------------------------------
 
 
-def stored_result(conflict_id, *, category_ids=None, series=False) -> ConflictResult:
+def stored_result(conflict_id, *, category_ids=None, series=False, refs=True) -> ConflictResult:
     """The stored whole-war figures of a conflict (or of some categories) as the rules'
     result: three queries (parties, categories, figures). Roles are read per page of claims
-    (``roles_of``), event figures per event (``event_figures``); chart series only when asked."""
+    (``roles_of``), event figures per event (``event_figures``); chart series only when asked;
+    the claims named beside each figure (``REFS``) unless ``refs`` is false (pages that show
+    the numbers only)."""
     parties = load_parties(conflict_id)
     cats = {c.id: c for c in tree_order(load_categories())}
     rows = ReconciledFigure.objects.filter(conflict_id=conflict_id, event__isnull=True)
     if category_ids is not None:
         rows = rows.filter(category_id__in=list(category_ids))
-    if not series:
-        rows = rows.defer("series", "public_note")
+    rows = rows.defer("public_note", *([] if series else ["series"]), *([] if refs else REFS))
     results: dict[int, CategoryResult] = {}
     for row in rows.order_by("category_id", "id"):
         cr = results.get(row.category_id)
         if cr is None:
             cr = results[row.category_id] = CategoryResult(cats[row.category_id])
-        cr.figures[(row.subject_id, None)] = to_figure(row)
-        cr.derived_totals[(row.subject_id, None)] = to_derived_totals(row)
+        cr.figures[(row.subject_id, None)] = to_figure(row, refs=refs)
+        if refs:
+            cr.derived_totals[(row.subject_id, None)] = to_derived_totals(row)
         if series:
             cr.series[row.subject_id] = to_series(row.series)
     for cr in results.values():

@@ -31,13 +31,16 @@ class SubjectDetail:
     series: list[ClaimantSeries] = field(default_factory=list)
 
 
-def reconcile(conflict_id, *, as_of=None, category_id=None, series=False) -> ConflictResult:
+def reconcile(
+    conflict_id, *, as_of=None, category_id=None, series=False, refs=True
+) -> ConflictResult:
     """The whole-war figures of a conflict (or of one category): stored, or as known on
     ``as_of``; with the chart series if asked (stored figures only: ``subject_detail`` has a
-    past day's). No per-claim roles (``subject_detail``) or event figures."""
+    past day's), without the claims named beside each figure if ``refs`` is false (stored
+    figures only). No per-claim roles (``subject_detail``) or event figures."""
     if as_of is None:
         ids = None if category_id is None else [category_id]
-        return figure_store.stored_result(conflict_id, category_ids=ids, series=series)
+        return figure_store.stored_result(conflict_id, category_ids=ids, series=series, refs=refs)
     return _as_of(conflict_id, as_of, category_id)[0]
 
 
