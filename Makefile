@@ -17,6 +17,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_default_data --if-empty
+	$(PY) manage.py reconcile
 	$(PY) manage.py flags_refresh
 	$(PY) manage.py ensure_local_editor
 	$(PY) manage.py runserver $(HOST)

@@ -10,8 +10,8 @@ from claims.refresh import catch_up, rebuild
 
 class Command(BaseCommand):
     help = (
-        "Follow the writes not yet followed by the stored figures; --all recomputes every "
-        "figure; --watch keeps following (a worker for writes made outside the web requests "
+        "Follow the writes not yet followed by the stored figures (every figure, the first "
+        "time); --all recomputes every figure; --watch keeps following (a worker for writes made outside the web requests "
         "and commands, e.g. from a shell)."
     )
 
@@ -23,7 +23,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, all=False, watch=False, interval=2.0, verbosity=1, **options):
-        if all:
+        from casualties.models import DataState
+
+        if all or not DataState.objects.exists():  # never stored (a database from before)
             started = time.perf_counter()
             moved = rebuild(reason="reconcile --all command", user=system_user("reconcile"))
             if verbosity:
