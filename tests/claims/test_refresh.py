@@ -307,6 +307,19 @@ def test_rebuild_starts_a_new_epoch_and_keeps_the_figures(world, make_claim):
 
 
 @pytest.mark.django_db
+def test_the_first_reconcile_stores_every_figure(world, make_claim):
+    """A database from before stored figures (no data state yet): ``reconcile`` stores all."""
+    from casualties.models import DataState
+
+    make_claim(figure_text="100")
+    DataChange.objects.all().delete()
+    DataState.objects.all().delete()
+    call_command("reconcile", verbosity=0)
+    assert stored(world.conflict.pk) == full(world.conflict.pk)
+    assert ReconciledFigure.objects.filter(conflict=world.conflict).exists()
+
+
+@pytest.mark.django_db
 def test_the_reconcile_command(world, make_claim):
     make_claim(figure_text="100")
     ReconciledFigure.objects.all().delete()  # as if lost: the command writes them again
