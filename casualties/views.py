@@ -13,8 +13,7 @@ import re
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Max, OuterRef, Prefetch, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -660,23 +659,27 @@ def claimant(request, slug, fmt=None):
         .with_relation()
         .filter(relation_sql=Relation.ADVERSARY)
     )
-    # The words of its highest claim ("more than 700", not 701), read in the same query.
-    words = (
-        adversary.filter(
-            conflict_id=OuterRef("conflict_id"),
-            subject_id=OuterRef("subject_id"),
-            category_id=OuterRef("category_id"),
-        )
-        .annotate(value=Coalesce("lower", "upper"))
-        .order_by(F("value").desc(nulls_last=True), "-id")
-        .values("figure_text")[:1]
+    # Per subject and category: the highest figure, its words ("more than 700", not 701) and
+    # how many claims; grouped here from one query of the values (a claimant has thousands at
+    # most; a correlated subquery per group cost more than reading them).
+    groups: dict[tuple, dict] = {}
+    values = adversary.order_by().values_list(
+        "conflict_id", "subject_id", "category_id", "lower", "upper", "figure_text", "id"
     )
-    highest = (
-        adversary.order_by()
-        .values("conflict_id", "subject_id", "category_id")
-        .annotate(high=Max(Coalesce("lower", "upper")), n=Count("id"), words=Subquery(words))
-        .order_by("conflict_id", "subject_id", "category_id")
-    )
+    for conflict_id, subject_id, category_id, lower, upper, text, pk in values:
+        value = lower if lower is not None else upper
+        group = groups.setdefault(
+            (conflict_id, subject_id, category_id),
+            {"conflict_id": conflict_id, "subject_id": subject_id, "category_id": category_id,
+             "high": None, "n": 0, "words": "", "_rank": None},
+        )  # fmt: skip
+        group["n"] += 1
+        rank = (value is not None, value or 0, pk)
+        if group["_rank"] is None or rank > group["_rank"]:
+            group["_rank"], group["words"] = rank, text
+        if value is not None and (group["high"] is None or value > group["high"]):
+            group["high"] = value
+    highest = [groups[key] for key in sorted(groups, key=lambda k: (k[0], k[1] or 0, k[2]))]
     comparisons = []
     results = {}
     for row in highest:
