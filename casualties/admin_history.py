@@ -47,7 +47,7 @@ from casualties.concurrency import (
     unsign_version,
 )
 from casualties.history import change_context
-from claims.validators import validate_http_url
+from casualties.validators import validate_http_url
 
 REASON_FIELD = "change_reason"
 # Restoring an old revision (or a deleted object) is a reviewer's call (claims/roles.py).

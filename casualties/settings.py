@@ -140,7 +140,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Public downloads are built once per data state and kept in the "downloads" storage
-# (casualties/downloads.py): by default this folder, which every web machine must share; set
+# (claims/public/downloads.py): by default this folder, which every web machine must share; set
 # another storage backend for several machines. It may be emptied at any time (files are
 # built again when asked for).
 DOWNLOADS_CACHE_DIR = Path(

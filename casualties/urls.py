@@ -16,5 +16,5 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", include("claims.api.urls")),
-    path("", include("casualties.public_urls")),
+    path("", include("claims.public.urls")),
 ]

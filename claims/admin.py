@@ -253,7 +253,7 @@ class ClaimAdmin(
         return obj.status == Claim.Status.PUBLISHED
 
     def preview_context(self, request, obj):
-        from casualties.views import claim_rows
+        from claims.public.views import claim_rows
 
         item = (
             Claim.objects.filter(pk=obj.pk)
@@ -526,4 +526,6 @@ class ContradictionFlagAdmin(HistoryAdmin):
         return super().changelist_view(request, extra_context)
 
 
-from claims import release_admin  # noqa: E402, F401 (registers the release admin)
+# The release admin, and the admin of casualties' models (here because it imports and exports
+# through claims): imported last, to register them.
+from claims import admin_world, release_admin  # noqa: E402, F401

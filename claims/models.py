@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 from casualties.changes import NotedHistory
 from casualties.concurrency import VersionField
 from casualties.models import Category, Conflict, Event, NaturalKeyManager, Party, Place
-from claims.validators import HTTP_URL_Q, validate_http_url
+from casualties.validators import HTTP_URL_Q, validate_http_url
 
 
 class Relation(models.TextChoices):

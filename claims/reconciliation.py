@@ -3,7 +3,7 @@
 Today's figures are rows (``claims.figure_store``), kept in step with every write by
 ``claims.refresh``. "As known on" a day is computed on demand (``loaders.compute``) and kept in
 the cache under the data state's token, the conflict, the day and the category: days are only
-those from the conflict's start to today (``casualties.views.parse_as_of``), the entries hold
+those from the conflict's start to today (``claims.public.views.parse_as_of``), the entries hold
 no per-claim roles but one subject's, and the cache culls its oldest entries past its size
 (settings ``CACHES``), so no reader can grow it without limit.
 """

@@ -2,7 +2,7 @@
 
 A cut (``release_cut``) reads each public table's history up to ``cut_at``: for every object,
 its latest history row dated at or before the cut, unless that row is a deletion ('-'). Of
-those, it keeps what the live public querysets show (``casualties.downloads.public_queryset``):
+those, it keeps what the live public querysets show (``claims.public.downloads.public_queryset``):
 
 - claims: published ones; their cited sources (``ClaimSource`` rows of those claims);
 - named records: published ones (the register and the people API leave out the ones merged
@@ -91,7 +91,7 @@ DOWNLOAD_TABLES = {
 
 
 def file_names() -> list[str]:
-    from casualties.downloads import DOWNLOADS
+    from claims.public.downloads import DOWNLOADS
 
     names = [f"{name}.{fmt}" for name, _title, _text in DOWNLOADS for fmt in FORMATS]
     return [*names, "datapackage.json", "figures.json", "changelog.json"]
@@ -293,10 +293,10 @@ def build_file(state: State, name: str, fmt: str) -> bytes:
 
 
 def datapackage(release) -> dict:
-    """The live data package (``casualties.datapackage``), named for the release."""
+    """The live data package (``claims.public.datapackage``), named for the release."""
     import copy
 
-    from casualties.datapackage import descriptor
+    from claims.public.datapackage import descriptor
 
     package = copy.deepcopy(descriptor())
     package["name"] = f"casualty-ledger-{release.name}"

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
 
-from casualties.management.commands.load_default_data import DEFAULT_FIXTURES, tracked_models
 from casualties.models import CasualtyRecord, Category, DistinctPair, Party, Place
 from claims.figures import parse_figure
+from claims.management.commands.load_default_data import DEFAULT_FIXTURES, tracked_models
 from claims.models import Claim, ClaimSource, ReconciledFigure, Relation, Source
 from claims.release_models import Release
 from fixtures import build_default

@@ -14,14 +14,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 
-from casualties.downloads import public_queryset
 from casualties.models import CasualtyRecord, Category, Conflict, Event, Party, Place
-from casualties.views import people_filters, people_queryset
 from claims import figure_store
 from claims import reconciliation as recon
 from claims.api import serializers as s
 from claims.api.caching import ConditionalMixin
 from claims.models import Claim, Claimant, ClaimSource, Relation
+from claims.public.downloads import public_queryset
+from claims.public.views import people_filters, people_queryset
 from claims.rules import RECORD_COUNTS, Figure, FigureRole
 
 # The subject filter's words for "the whole war, all parties" (claims with no subject party).

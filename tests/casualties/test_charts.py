@@ -1,4 +1,4 @@
-"""The charts' geometry (casualties/charts.py): years on time axes, equal claims both visible,
+"""The charts' geometry (claims/public/charts.py): years on time axes, equal claims both visible,
 labels that fit. Pure functions of the claimants' series: no database, no browser."""
 
 import datetime
@@ -8,7 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casualties import charts
+from claims.public import charts
 from claims.rules import ClaimantSeries
 
 D = datetime.date

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from casualties import datapackage, downloads
 from claims import exporting
+from claims.public import datapackage, downloads
 from claims.resources import COLUMNS
 
 

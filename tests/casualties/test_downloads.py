@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from casualties.history import change_context
 from casualties.models import CasualtyRecord
-from casualties.views import csv_safe
 from claims.models import Source
+from claims.public.views import csv_safe
 from tests.claims.test_exporting import parse
 
 SETUP = "test setup"

@@ -3,11 +3,11 @@
 import pytest
 from django.urls import reverse
 
-from casualties import downloads
 from casualties.history import change_context, save_with_history
 from casualties.models import CasualtyRecord, Place, PlaceName
 from claims import exporting
 from claims.models import Source
+from claims.public import downloads
 from claims.services import claim_publish, claim_submit_for_review, claim_update
 from tests.claims.test_exporting import parse
 

@@ -308,8 +308,8 @@ def test_a_crawl_of_every_public_page_and_download_finds_nothing_sensitive_or_un
     import re
     from html import unescape
 
-    from casualties.downloads import DOWNLOADS
     from claims.exporting import FORMATS
+    from claims.public.downloads import DOWNLOADS
 
     make_record(
         name="Public Planted Person", external_id="public-planted", date_of_birth=D(1977, 3, 14),

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from casualties.history import change_context
 from casualties.models import Event, Place, PlaceName
-from casualties.views import csv_safe, http_url
 from claims.models import Source
+from claims.public.views import csv_safe, http_url
 
 D = datetime.date
 SETUP = "test setup"
@@ -146,7 +146,7 @@ class TestFigurePage:
         assert {r[5] for r in rows[1:]} == {"3,825", "14.000", "'=1+1 about 5"}
 
     def test_claims_are_paginated(self, client, ledger, monkeypatch):
-        monkeypatch.setattr("casualties.views.CLAIMS_PER_PAGE", 1)
+        monkeypatch.setattr("claims.public.views.CLAIMS_PER_PAGE", 1)
         page = client.get(self.url() + "?page=2").content.decode()
         assert "Page 2 of 2" in page and "claims 2 to 2 of 2" in page
 

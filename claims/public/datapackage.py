@@ -1,6 +1,6 @@
 """``/downloads/datapackage.json``: the public downloads described as a Frictionless Data Package.
 
-One resource per download (``casualties.downloads.DOWNLOADS``), its ``path`` the CSV file's name
+One resource per download (``claims.public.downloads.DOWNLOADS``), its ``path`` the CSV file's name
 as in its address (``claims.csv``), relative to the package: a folder holding the package and the
 files saved under those names validates (``frictionless validate datapackage.json``). The fields
 are the columns the download writes (``claims.exporting``, itself built on ``claims.resources``),
@@ -143,7 +143,7 @@ def resource_descriptor(name: str, title: str, text: str, tables: dict) -> dict:
 @cache
 def descriptor() -> dict:
     """The package: one tabular resource per download, in the downloads page's order."""
-    from casualties.downloads import DOWNLOADS
+    from claims.public.downloads import DOWNLOADS
 
     tables = {exporting.table(name).model: name for name, _title, _text in DOWNLOADS}
     return {

@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.cache import cache
 from django.core.management import BaseCommand, CommandError
 
-from casualties import downloads
 from casualties.backup import is_default, restore, target
+from claims.public import downloads
 from claims.refresh import rebuild
 
 

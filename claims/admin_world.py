@@ -1,3 +1,8 @@
+"""The admin of the war's world (casualties' models): conflicts, sides, parties, places, events,
+categories and named casualty records. It lives in ``claims`` because its import and export go
+through claims' resources and mixins (``admin_import``, ``admin_export``); ``claims.admin``
+imports it, which registers it."""
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -162,7 +167,7 @@ class CasualtyRecordAdmin(
         return obj.status == CasualtyRecord.Status.PUBLISHED and obj.merged_into_id is None
 
     def preview_context(self, request, obj):
-        from casualties.views import http_url
+        from claims.public.views import http_url
 
         record = (
             CasualtyRecord.objects.select_related("party", "place", "event", "conflict")

@@ -19,12 +19,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from casualties import charts
 from casualties.models import CasualtyRecord, Category, Conflict, Event, Party, Place
 from claims import figure_store, rules
 from claims import reconciliation as recon
 from claims.figures import ABOUT_PERCENT
 from claims.models import WHOLE_WAR, Claim, Claimant, ClaimSource, Relation
+from claims.public import charts
 from claims.tabular import escape_formula
 
 CLAIMS_PER_PAGE = 50

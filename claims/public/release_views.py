@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from casualties.downloads import DOWNLOADS
 from claims import exporting, releases
+from claims.public.downloads import DOWNLOADS
 from claims.release_models import Release
 
 CONTENT_TYPES = {ext: content_type for content_type, ext in exporting.FORMATS.values()}

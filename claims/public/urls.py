@@ -2,9 +2,9 @@
 
 from django.urls import path, re_path
 
-from casualties import datapackage, downloads, views
-from claims import release_views
+from claims.public import datapackage, downloads, release_views, views
 
+# The namespace predates the move into claims; templates and links use ``casualties:…``.
 app_name = "casualties"
 
 CSV = {"fmt": "csv"}
