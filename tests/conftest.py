@@ -165,6 +165,15 @@ def _figures_follow_writes(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _no_page_cache(monkeypatch):
+    """Pages are rendered for every request, so tests see (and count) what a page does; the
+    page cache has its own tests (the end of tests/casualties/test_views.py)."""
+    from claims.public import page_cache
+
+    monkeypatch.setattr(page_cache, "ENABLED", False)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache (a past day's figures are cached there)."""
     from django.core.cache import cache

@@ -3,8 +3,9 @@
 Every page reads the stored reconciled figures (``claims.reconciliation``: rows kept in step
 with every write by ``claims.refresh``; a past day's figures computed on demand) and runs a
 fixed number of queries whatever the number of claims: lists of claims are paginated, and each
-page has a CSV twin with what it shows. No page cache: reading the rows is what a cached page
-would save (bench/README.md "Stored figures").
+page has a CSV twin with what it shows. Rendered pages are kept under the data state
+(``claims.public.page_cache``): measured, the template of a long table is what limits a busy
+site, not the figures (bench/README.md "Stored figures").
 """
 
 import csv
@@ -25,6 +26,7 @@ from claims import reconciliation as recon
 from claims.figures import ABOUT_PERCENT
 from claims.models import WHOLE_WAR, Claim, Claimant, ClaimSource, Relation
 from claims.public import charts
+from claims.public.page_cache import cached_page
 from claims.tabular import escape_formula
 
 CLAIMS_PER_PAGE = 50
@@ -244,6 +246,7 @@ def _page_context(request, claims):
 
 
 @require_safe
+@cached_page
 def home(request):
     """The overview of the latest conflict (the site starts with one war)."""
     conflict = Conflict.objects.order_by("-start_date").first()
@@ -253,6 +256,7 @@ def home(request):
 
 
 @require_safe
+@cached_page
 def conflict_overview(request, slug, fmt=None):
     return _overview(request, get_object_or_404(Conflict, slug=slug), fmt=fmt)
 
@@ -404,6 +408,7 @@ def _overview_csv_rows(sides, whole_war):
 
 
 @require_safe
+@cached_page
 def figure(request, party, category, fmt=None):
     """Subject × category: the figure, why, every claim, the charts.
 
@@ -416,6 +421,7 @@ def figure(request, party, category, fmt=None):
 
 
 @require_safe
+@cached_page
 def war_figure(request, slug, category, fmt=None):
     """The whole war × category: the parties' floors added, and the estimates for all parties
     together. Queries as ``figure``, the conflict instead of the party."""
@@ -508,6 +514,7 @@ def _figure(request, conflict, subject, category, fmt):
 
 
 @require_safe
+@cached_page
 def party(request, slug, fmt=None):
     """Queries: the party, its claimants, the count of
     named people of it and the parties within it."""
@@ -559,6 +566,7 @@ def party(request, slug, fmt=None):
 
 
 @require_safe
+@cached_page
 def category(request, slug, fmt=None):
     """Queries: the category, the conflicts, its figures."""
     cat = get_object_or_404(Category, slug=slug)
@@ -608,6 +616,7 @@ def category(request, slug, fmt=None):
 
 
 @require_safe
+@cached_page
 def event(request, slug, fmt=None):
     """Queries: the event (with place), the count of its
     claims, one page of claims, their sources, its first named victims (with their party)."""
@@ -645,6 +654,7 @@ def event(request, slug, fmt=None):
 
 
 @require_safe
+@cached_page
 def claimant(request, slug, fmt=None):
     """Queries: the claimant (with party), the count of its claims, one page of
     them, their sources, its highest figures per subject and category."""
@@ -718,6 +728,7 @@ def claimant(request, slug, fmt=None):
 
 
 @require_safe
+@cached_page
 def place(request, slug, fmt=None):
     """Queries: the place, its names, its events, the count of its claims, one page of them,
     their sources, the count of named people there."""
@@ -740,6 +751,7 @@ def place(request, slug, fmt=None):
 
 
 @require_safe
+@cached_page
 def claim(request, external_id):
     """Queries: the claim, its sources, its figures."""
     try:
@@ -762,6 +774,7 @@ def claim(request, external_id):
 
 
 @require_safe
+@cached_page
 def browse(request):
     """Queries: parties, categories, claimants, events, places."""
     return render(
@@ -920,6 +933,7 @@ def people(request, fmt=None):
 
 
 @require_safe
+@cached_page
 def person(request, external_id):
     """One named person. Queries: the record (with party, place, event, conflict), its
     sources. A record merged into another sends the reader there."""

@@ -338,3 +338,68 @@ def test_a_source_title_edit_shows_at_once_and_moves_no_figure(client, ledger):
     save_with_history(source, user=None, reason="typo")
     assert b"A corrected title" in client.get(url).content
     assert ReconciledFigure.history.count() == figures
+
+
+# --- the page cache (claims/public/page_cache.py; off in the other tests) ---------------------
+
+
+@pytest.fixture
+def page_cache_on(monkeypatch):
+    from claims.public import page_cache
+
+    monkeypatch.setattr(page_cache, "ENABLED", True)
+    return page_cache
+
+
+@pytest.mark.django_db
+def test_a_kept_page_costs_the_data_state_query_only(
+    page_cache_on, client, ledger, django_assert_num_queries
+):
+    url = reverse("casualties:figure", args=["alpha", "military-killed"])
+    first = client.get(url).content
+    with django_assert_num_queries(1):
+        assert client.get(url).content == first
+
+
+@pytest.mark.django_db
+def test_a_write_shows_on_the_next_read_of_a_kept_page(page_cache_on, client, ledger):
+    from claims.services import claim_update
+
+    url = reverse("casualties:figure", args=["alpha", "military-killed"])
+    assert b"at least 3,825" in client.get(url).content
+    claim_update(claim=ledger.official, user=None, reason="MoD update", figure_text="3,900")
+    assert b"at least 3,900" in client.get(url).content  # the write moved the data state
+
+
+@pytest.mark.django_db
+def test_made_up_parameters_share_one_entry(
+    page_cache_on, client, ledger, django_assert_num_queries
+):
+    url = reverse("casualties:figure", args=["alpha", "military-killed"])
+    client.get(url + "?utm=1")
+    with django_assert_num_queries(1):
+        client.get(url + "?utm=2&x=y")
+
+
+@pytest.mark.django_db
+def test_as_known_on_later_pages_and_csv_are_not_kept(page_cache_on, client, ledger):
+    url = reverse("casualties:figure", args=["alpha", "military-killed"])
+    for query in ("?as_of=2020-11-15", "?page=21"):
+        client.get(url + query)
+        assert page_cache_on.page_key(client.get(url + query).wsgi_request) is None
+    csv = client.get(reverse("casualties:figure_csv", args=["alpha", "military-killed"]))
+    assert csv.streaming
+
+
+@pytest.mark.django_db
+def test_a_restore_cannot_bring_back_a_kept_page(page_cache_on, client, ledger):
+    """A rebuild (as after a restore) starts a new epoch: no key of before is read again."""
+    from claims.refresh import rebuild
+
+    page_cache = page_cache_on
+
+    url = reverse("casualties:figure", args=["alpha", "military-killed"])
+    response = client.get(url)
+    before = page_cache.page_key(response.wsgi_request)
+    rebuild(reason="restored")
+    assert page_cache.page_key(client.get(url).wsgi_request) != before
