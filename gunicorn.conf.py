@@ -36,3 +36,24 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %(D)sus "%(f)s" "%(a)s"'
 
 # gunicorn itself trusts X-Forwarded-* only from these addresses (the proxy on the same host).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+def when_ready(server):
+    """In the master, once the app is loaded (preload_app): compile the public templates and
+    build the URL resolver, so every worker forked from it, and every worker that replaces a
+    recycled one, starts with them instead of paying for them on its first requests. No
+    database connection is opened here (none may be shared across the fork)."""
+    from django.template.loader import get_template
+    from django.urls import reverse
+
+    for name in PRIMED_TEMPLATES:
+        get_template(name)
+    reverse("casualties:home")
+
+
+PRIMED_TEMPLATES = [
+    "casualties/overview.html", "casualties/figure.html", "casualties/party.html",
+    "casualties/category.html", "casualties/event.html", "casualties/claimant.html",
+    "casualties/claim.html", "casualties/place.html", "casualties/browse.html",
+    "casualties/people.html", "casualties/person.html",
+]  # fmt: skip
