@@ -50,10 +50,13 @@ class NotedHistory(models.Model):
         instance = self.instance
         label = getattr(instance, "external_id", "") or getattr(instance, "slug", "") or self.pk
         user = self.history_user
+        model = type(instance)._meta.label_lower
+        # A conflict is its own scope: its write moves its figures, not every conflict's.
+        conflict_id = instance.pk if model == "casualties.conflict" else None
         DataChange.objects.create(
-            model=type(instance)._meta.label_lower,
+            model=model,
             object_id=str(instance.pk),
-            conflict_id=getattr(instance, "conflict_id", None),
+            conflict_id=getattr(instance, "conflict_id", conflict_id),
             category_id=getattr(instance, "category_id", None),
             reason=describe(
                 type(instance), label, self.history_type, user, self.history_change_reason

@@ -3,8 +3,9 @@
 Every tracked write notes itself in the same transaction (``casualties.changes``: a
 ``DataChange`` row). ``catch_up`` takes the notes, works out which figures they can move — a
 claim: its category (and the one it was stored under) and every category those add into; a
-named record: the categories named records count in; a party, side, event, claimant or conflict:
-the whole conflict; a category or place: everything — recomputes those with the rules
+named record: the categories named records count in; a party, side, event or conflict: the whole
+conflict; a claimant: the conflicts it has claims in; a place: the categories of the claims made
+there; a category: everything — recomputes those with the rules
 (``loaders.compute``), stores them (``figure_store.store``, one history row per figure that
 moved, with the writes' reasons), removes the notes and moves the data state on; all in one
 transaction, one process at a time (the ``DataState`` row is locked), so two web machines
@@ -34,7 +35,8 @@ from claims.rules import RECORD_COUNTS, parts_of, wholes_of
 ALL = None  # every category (of a conflict), or every conflict
 # Models whose writes move no figure (they still move the data state: pages show them).
 NO_FIGURES = {"claims.source", "claims.claimsource", "casualties.placename"}
-# Models whose writes can move every figure of their conflict (of every conflict without one).
+# Models whose writes can move every figure of their conflict (of every conflict without one;
+# a claimant: of the conflicts it has claims in).
 WHOLE_CONFLICT = {
     "casualties.conflict", "casualties.side", "casualties.party", "casualties.event",
     "claims.claimant",
@@ -77,10 +79,29 @@ def affected(changes) -> dict:
     record_categories = set(
         Category.objects.filter(slug__in=RECORD_COUNTS).values_list("pk", flat=True)
     )
+    # A claimant speaks in the conflicts of its claims (independent ones in any): those.
+    claimant_ids = [c.object_id for c in changes if c.model == "claims.claimant" and c.object_id]
+    for conflict_id in (
+        Claim.objects.filter(claimant_id__in=claimant_ids)
+        .values_list("conflict_id", flat=True)
+        .distinct()
+    ):
+        out[conflict_id] = ALL
+    # A place's name is in the words of the figures of claims made there: those categories.
+    place_ids = [c.object_id for c in changes if c.model == "casualties.place" and c.object_id]
+    for conflict_id, category_id in (
+        Claim.objects.filter(place_id__in=place_ids)
+        .values_list("conflict_id", "category_id")
+        .distinct()
+    ):
+        if out[conflict_id] is not ALL:
+            out[conflict_id].add(category_id)
     for change in changes:
+        if change.model in {"claims.claimant", "casualties.place"} and change.object_id:
+            continue  # done above
         if change.model in NO_FIGURES:
             continue
-        if change.model in {"casualties.category", "casualties.place"} or (
+        if change.model == "casualties.category" or (
             change.model in WHOLE_CONFLICT and change.conflict_id is None
         ):
             return {ALL: ALL}

@@ -262,6 +262,12 @@ class ChangeViewSet(ConditionalMixin, mixins.ListModelMixin, viewsets.GenericVie
                 raise ValidationError({"since": "A time like 2020-10-17T12:00:00Z."}) from None
             if since.tzinfo is None:
                 since = since.replace(tzinfo=datetime.UTC)
+            try:
+                # In UTC before it reaches the database: PostgreSQL refuses offsets beyond
+                # ±15:59 that Python accepts ("-22:15").
+                since = since.astimezone(datetime.UTC)
+            except OverflowError:
+                raise ValidationError({"since": "A time like 2020-10-17T12:00:00Z."}) from None
         elif name := get.get("release", "").strip():
             release = Release.objects.filter(name=name).first()
             if release is None:

@@ -85,3 +85,14 @@ def test_the_changes_take_constant_queries(api, world, make_claim, django_assert
     # rows after, the rows before them.
     with django_assert_max_num_queries(6):
         assert api.get("/api/v1/changes/", {"since": since.isoformat()}).json()["count"] == 20
+
+
+@pytest.mark.parametrize(
+    "since", ["1589-11-08T19:11:35-22:15", "0001-01-01T00:30:00+01:00", "2020-10-17T12:00:00Z"]
+)
+def test_any_time_python_reads_is_answered_without_a_server_error(api, world, since):
+    """Found by schemathesis on PostgreSQL: an offset it refuses ("-22:15") was a 500. Times
+    are put in UTC first; one that has no UTC time (before year 1) is a 400."""
+    response = api.get("/api/v1/changes/", {"since": since})
+    assert response.status_code in (200, 400)
+    assert response.status_code == 200 or "since" in response.json()

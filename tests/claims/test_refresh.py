@@ -347,3 +347,42 @@ def test_a_request_that_may_write_follows_its_writes_before_answering(world, mak
     middleware(rf.post("/"))
     assert not DataChange.objects.exists()
     assert stored(world.conflict.pk) == full(world.conflict.pk)
+
+
+@pytest.mark.django_db
+def test_a_conflict_or_claimant_write_moves_its_own_conflicts_only(world, make_claim):
+    """Not every conflict's figures: a new conflict is its own scope, a claimant's are the
+    conflicts it has claims in (found when every hostile conflict name added in the admin
+    recomputed all conflicts before it)."""
+    from claims.refresh import ALL, affected
+
+    make_claim(figure_text="100")
+    catch_up()
+    with change_context(user=None, reason=REASON):
+        other = Conflict.objects.create(name="Other", slug="other", start_date=D(2021, 1, 1))
+    assert affected(list(DataChange.objects.all())) == {other.pk: ALL}
+    catch_up()
+    world.ngo.name = "Watchers (renamed)"
+    save_with_history(world.ngo, user=None, reason="rename")
+    assert affected(list(DataChange.objects.all())) == {}  # no claims: nothing to move
+    world.alpha_mod.name = "Alpha ministry"
+    save_with_history(world.alpha_mod, user=None, reason="rename")
+    assert affected(list(DataChange.objects.all())) == {world.conflict.pk: ALL}
+
+
+@pytest.mark.django_db
+def test_a_place_write_moves_the_figures_of_the_claims_made_there(world, make_claim):
+    from casualties.models import Place
+    from claims.refresh import affected
+
+    with change_context(user=None, reason=REASON):
+        town = Place.objects.create(slug="town", name="Town")
+    make_claim(figure_text="32", place=town, category=world.civilians_killed)
+    catch_up()
+    town.name = "Town (renamed)"
+    save_with_history(town, user=None, reason="rename")
+    assert affected(list(DataChange.objects.all())) == {
+        world.conflict.pk: {world.civilians_killed.pk}
+    }
+    catch_up()
+    assert stored(world.conflict.pk) == full(world.conflict.pk)
