@@ -396,19 +396,7 @@ def figures(state: State) -> list[dict]:
                         "party": parties[subject_id].slug if subject_id else None,
                         "category": by_id[category_id].slug,
                         "unit": by_id[category_id].unit,
-                        "lower": fig.lower,
-                        "best": fig.best,
-                        "upper": fig.upper,
-                        "text": fig.as_text(),
-                        "named_floor": fig.record_count,
-                        "claims_lower": fig.claims_lower,
-                        "basis": fig.basis,
-                        "derived": fig.derived,
-                        "rule": fig.rule,
-                        "deciding": [external[d] for d in fig.deciding if d in external],
-                        "claim_count": fig.claim_count,
-                        "disputed": fig.disputed,
-                        "held_out": fig.held_out,
+                        **fig.as_data(external),
                     }
                 )
     out.sort(key=lambda f: (f["conflict"], f["party"] or "", f["category"]))

@@ -209,6 +209,25 @@ class Figure:
             return self.as_text()
         return f"best {self.best:,} ({self.as_text()})"
 
+    def as_data(self, external_ids: dict[int, str]) -> dict:
+        """Its numbers and why, as data (the API and the releases): deciding claims by their
+        external ids (``external_ids``; claims not in it are left out)."""
+        return {
+            "lower": self.lower,
+            "best": self.best,
+            "upper": self.upper,
+            "text": self.as_text(),
+            "named_floor": self.record_count,
+            "claims_lower": self.claims_lower,
+            "basis": self.basis,
+            "derived": self.derived,
+            "rule": self.rule,
+            "deciding": [external_ids[d] for d in self.deciding if d in external_ids],
+            "claim_count": self.claim_count,
+            "disputed": self.disputed,
+            "held_out": self.held_out,
+        }
+
     @property
     def total_share(self) -> int | None:
         """What this party adds to a total across parties: its floor, less named records that
