@@ -21,6 +21,7 @@ after a restore) and starts a new epoch, so no state token is ever reused.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import defaultdict
 
@@ -31,6 +32,8 @@ from claims.figure_store import store
 from claims.loaders import compute, load_categories
 from claims.models import Claim, FigureClaimRole
 from claims.rules import RECORD_COUNTS, parts_of, wholes_of
+
+logger = logging.getLogger(__name__)
 
 ALL = None  # every category (of a conflict), or every conflict
 # Models whose writes move no figure (they still move the data state: pages show them).
@@ -216,5 +219,10 @@ class RefreshFiguresMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if request.method not in self.SAFE and DataChange.objects.exists():
-            catch_up()
+            try:
+                catch_up()
+            except Exception:
+                # The write itself has committed: the editor gets its answer. The notes stay
+                # (the failed recompute rolled back), for the next write or the worker.
+                logger.exception("Following the writes of %s failed", request.path)
         return response

@@ -386,3 +386,30 @@ def test_a_place_write_moves_the_figures_of_the_claims_made_there(world, make_cl
     }
     catch_up()
     assert stored(world.conflict.pk) == full(world.conflict.pk)
+
+
+@pytest.mark.django_db
+def test_a_failed_recompute_keeps_the_notes_and_the_editors_answer(
+    world, make_claim, rf, monkeypatch, caplog
+):
+    from django.http import HttpResponse
+
+    from claims import refresh
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the rules failed")
+
+    working = refresh._recompute
+    monkeypatch.setattr(refresh, "_recompute", broken)
+
+    def view(request):
+        make_claim(figure_text="100")
+        return HttpResponse("saved")
+
+    response = refresh.RefreshFiguresMiddleware(view)(rf.post("/"))
+    assert response.content == b"saved"
+    assert DataChange.objects.exists()  # followed by the next write, or the worker
+    assert "Following the writes of / failed" in caplog.text
+    monkeypatch.setattr(refresh, "_recompute", working)
+    catch_up()
+    assert stored(world.conflict.pk) == full(world.conflict.pk)
