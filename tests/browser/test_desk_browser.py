@@ -129,6 +129,9 @@ def test_a_source_three_claims_submitted_reviewed_published_and_read(
     public = page
     assert "Alpha MoD: “12”" in public.content()
     rv.click("nav.crumbs a:has-text('Alpha')")
+    # Wait for the figure's page itself: reading the page mid-navigation gave "" once.
+    public.wait_for_url("**/parties/alpha/tanks-destroyed/")
+    public.wait_for_load_state()
     assert "12" in public.content()
     OUTPUT.mkdir(exist_ok=True)
     public.screenshot(path=str(OUTPUT / "walk-through-figure.png"), full_page=True)
