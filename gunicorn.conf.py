@@ -28,11 +28,16 @@ max_requests_jitter = max_requests // 10
 # Database connections are opened lazily, per worker, so none is shared across the fork.
 preload_app = True
 
+# gunicorn 27's control socket is a thread in the master that is stopped before every fork and
+# restarted after it (joined for up to 2 s): each recycled worker was replaced 1-3 s late, and
+# its connections queued on the others (bench/README.md "load.py"). Nothing here uses it.
+control_socket_disable = True
+
 # Access log to stdout with the request time in milliseconds (%(M)s) and microseconds (%(D)s).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %(D)sus "%(f)s" "%(a)s"'
+access_log_format = '%(h)s %(p)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms %(D)sus "%(f)s" "%(a)s"'
 
 # gunicorn itself trusts X-Forwarded-* only from these addresses (the proxy on the same host).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

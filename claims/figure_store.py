@@ -14,6 +14,7 @@ import dataclasses
 import datetime
 
 from django.db import transaction
+from django.db.models import Case, F, JSONField, Q, When
 
 from casualties.history import change_context
 from claims.loaders import load_categories, load_parties
@@ -34,8 +35,12 @@ from claims.rules import (
 NUMBERS = [
     "lower", "best", "upper", "basis", "derived", "rule", "claim_count", "record_count",
     "disputed", "held_out", "disputed_high", "own_counted", "claims_lower", "records_elsewhere",
+    "independent_count",
 ]  # fmt: skip
-TRACKED = [*NUMBERS, "deciding", "official", "adversary", "independent", "derived_totals"]
+TRACKED = [
+    *NUMBERS, "deciding", "official", "adversary", "independent", "independent_first",
+    "derived_totals",
+]  # fmt: skip
 
 
 def figure_key(subject_id, category_id, event_id) -> str:
@@ -69,6 +74,7 @@ def columns(fig: Figure, derived_totals: list[DerivedTotal], series) -> dict:
         official=_ref(fig.official),
         adversary=_ref(fig.adversary),
         independent=[_ref(r) for r in fig.independent],
+        independent_first=[_ref(r) for r in fig.independent_first()],
         derived_totals=[
             {
                 "claimant_id": d.claimant_id,
@@ -84,24 +90,32 @@ def columns(fig: Figure, derived_totals: list[DerivedTotal], series) -> dict:
     return values
 
 
-# What a figure names beside it (the claims' words): read only by pages that show them.
+# What a figure names beside it (the claims' words): read only by pages that show them; the
+# overview reads the first few independent claims only (``FIRST_REFS``: the busiest figures
+# name hundreds).
 REFS = ["official", "adversary", "independent", "derived_totals"]
+FIRST_REFS = ["official", "adversary", "independent_first"]
 
 
-def to_figure(row: ReconciledFigure, *, refs: bool = True) -> Figure:
-    fig = Figure(row.subject_id, row.category_id, row.event_id)
+def to_figure(row, *, refs: bool | str = True) -> Figure:
+    """A stored figure (a model instance, or a mapping of its columns) as the rules' type;
+    ``refs`` as ``stored_result``'s."""
+    get = row.__getitem__ if isinstance(row, dict) else row.__getattribute__
+    fig = Figure(get("subject_id"), get("category_id"), get("event_id"))
     for name in NUMBERS:
-        setattr(fig, name, getattr(row, name))
-    fig.deciding = tuple(row.deciding)
+        setattr(fig, name, get(name))
+    fig.deciding = tuple(get("deciding"))
     if refs:
-        fig.official = ClaimRef(**row.official) if row.official else None
-        fig.adversary = ClaimRef(**row.adversary) if row.adversary else None
-        fig.independent = tuple(ClaimRef(**r) for r in row.independent)
+        official, adversary = get("official"), get("adversary")
+        fig.official = ClaimRef(**official) if official else None
+        fig.adversary = ClaimRef(**adversary) if adversary else None
+        independent = get("independent_first" if refs == "first" else "independent")
+        fig.independent = tuple(ClaimRef(**r) for r in independent)
     return fig
 
 
-def to_derived_totals(row: ReconciledFigure) -> list[DerivedTotal]:
-    return [DerivedTotal(**{**d, "claim_ids": tuple(d["claim_ids"])}) for d in row.derived_totals]
+def to_derived_totals(data: list[dict]) -> list[DerivedTotal]:
+    return [DerivedTotal(**{**d, "claim_ids": tuple(d["claim_ids"])}) for d in data]
 
 
 def to_series(data: list[dict]) -> list[ClaimantSeries]:
@@ -223,28 +237,48 @@ def _store_roles(conflict_id, category_ids, roles) -> None:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def stored_result(conflict_id, *, category_ids=None, series=False, refs=True) -> ConflictResult:
+# ``stored_result(series_of=...)``: the chart series of every subject.
+EVERY_SUBJECT = object()
+
+
+def stored_result(
+    conflict_id, *, category_ids=None, series=False, series_of=EVERY_SUBJECT, refs=True
+) -> ConflictResult:
     """The stored whole-war figures of a conflict (or of some categories) as the rules'
     result: three queries (parties, categories, figures). Roles are read per page of claims
-    (``roles_of``), event figures per event (``event_figures``); chart series only when asked;
-    the claims named beside each figure (``REFS``) unless ``refs`` is false (pages that show
-    the numbers only)."""
+    (``roles_of``), event figures per event (``event_figures``); chart series only when asked
+    (and then of one subject only if ``series_of`` names it: a figure page draws one); the
+    claims named beside each figure (``REFS``) unless ``refs`` is false (pages that show the
+    numbers only), or only the first independent ones if it is "first" (the overview:
+    ``Figure.independent_first``). Read as values, not model instances: the overview reads
+    hundreds."""
     parties = load_parties(conflict_id)
     cats = {c.id: c for c in tree_order(load_categories())}
     rows = ReconciledFigure.objects.filter(conflict_id=conflict_id, event__isnull=True)
     if category_ids is not None:
         rows = rows.filter(category_id__in=list(category_ids))
-    rows = rows.defer("public_note", *([] if series else ["series"]), *([] if refs else REFS))
+    names = ["subject_id", "category_id", "event_id", *NUMBERS, "deciding"]
+    if refs:
+        names += FIRST_REFS if refs == "first" else REFS
+    if series and series_of is not EVERY_SUBJECT:
+        only = Q(subject__isnull=True) if series_of is None else Q(subject_id=series_of)
+        rows = rows.annotate(
+            chart=Case(When(only, then=F("series")), default=None, output_field=JSONField())
+        )
+        names.append("chart")
+    elif series:
+        rows = rows.annotate(chart=F("series"))
+        names.append("chart")
     results: dict[int, CategoryResult] = {}
-    for row in rows.order_by("category_id", "id"):
-        cr = results.get(row.category_id)
+    for row in rows.order_by("category_id", "id").values(*names):
+        cr = results.get(row["category_id"])
         if cr is None:
-            cr = results[row.category_id] = CategoryResult(cats[row.category_id])
-        cr.figures[(row.subject_id, None)] = to_figure(row, refs=refs)
-        if refs:
-            cr.derived_totals[(row.subject_id, None)] = to_derived_totals(row)
-        if series:
-            cr.series[row.subject_id] = to_series(row.series)
+            cr = results[row["category_id"]] = CategoryResult(cats[row["category_id"]])
+        cr.figures[(row["subject_id"], None)] = to_figure(row, refs=refs)
+        if refs is True:
+            cr.derived_totals[(row["subject_id"], None)] = to_derived_totals(row["derived_totals"])
+        if series and row["chart"] is not None:
+            cr.series[row["subject_id"]] = to_series(row["chart"])
     for cr in results.values():
         cr.subtree_disputed = subtree_disputed(cr.figures, parties)
     return ConflictResult(conflict_id, None, parties, results)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 
 from claims import figure_store
+from claims.figure_store import EVERY_SUBJECT
 from claims.loaders import compute
 from claims.refresh import state_token
 from claims.rules import ClaimantSeries, ConflictResult, Figure
@@ -32,15 +33,19 @@ class SubjectDetail:
 
 
 def reconcile(
-    conflict_id, *, as_of=None, category_id=None, series=False, refs=True
+    conflict_id, *, as_of=None, category_id=None, series=False, series_of=EVERY_SUBJECT, refs=True
 ) -> ConflictResult:
     """The whole-war figures of a conflict (or of one category): stored, or as known on
-    ``as_of``; with the chart series if asked (stored figures only: ``subject_detail`` has a
-    past day's), without the claims named beside each figure if ``refs`` is false (stored
-    figures only). No per-claim roles (``subject_detail``) or event figures."""
+    ``as_of``; with the chart series if asked (of one subject if ``series_of`` names it;
+    stored figures only: ``subject_detail`` has a past day's), without the claims named
+    beside each figure if ``refs`` is false, or only the first if "first" (stored figures
+    only; ``figure_store.stored_result``). No per-claim roles
+    (``subject_detail``) or event figures."""
     if as_of is None:
         ids = None if category_id is None else [category_id]
-        return figure_store.stored_result(conflict_id, category_ids=ids, series=series, refs=refs)
+        return figure_store.stored_result(
+            conflict_id, category_ids=ids, series=series, series_of=series_of, refs=refs
+        )
     return _as_of(conflict_id, as_of, category_id)[0]
 
 

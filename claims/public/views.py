@@ -86,11 +86,13 @@ def link_prefixes() -> dict[str, str]:
 
 
 def published_claims():
-    """Published claims with what a claims table shows: two queries per page of rows."""
+    """Published claims with what a claims table shows: two queries per page of rows. Each
+    claim's relation is derived in Python from the rows read with it (``Claim.relation``), not
+    annotated in SQL: the annotation's joins made compiling and planning the page's query cost
+    more than running it."""
     citations = ClaimSource.objects.select_related("source").order_by("source__title")
     return (
         Claim.objects.published()
-        .with_relation()
         .for_listing()
         .prefetch_related(Prefetch("citations", queryset=citations))
         .order_by("as_of", "period_start", "stated_on", "id")
@@ -109,11 +111,12 @@ def claim_rows(claims, roles=None):
     rows = []
     for c in claims:
         role, note = roles.get(c.pk, ("", ""))
+        relation = c.relation
         rows.append(
             {
                 "claim": c,
-                "relation": c.relation_sql,
-                "relation_label": Relation(c.relation_sql).label,
+                "relation": relation,
+                "relation_label": Relation(relation).label,
                 "bounds": rules.format_range(c.lower, c.upper),
                 "scope": c.scope_text,
                 "role": rules.FigureRole.LABELS.get(role, ""),
@@ -177,7 +180,7 @@ def claim_csv_rows(queryset):
     """Rows for the claims CSV, streamed in chunks (sources joined with " | ")."""
     for claim in queryset.iterator(chunk_size=2000):
         yield [
-            claim.external_id, claim.claimant.name, Relation(claim.relation_sql).label,
+            claim.external_id, claim.claimant.name, Relation(claim.relation).label,
             claim.subject_name, claim.category.name, claim.figure_text, claim.lower,
             claim.best, claim.upper, claim.qualifier, claim.scope, claim.as_of, claim.period_start,
             claim.period_end, claim.stated_on, claim.event.name if claim.event else "",
@@ -186,24 +189,23 @@ def claim_csv_rows(queryset):
         ]  # fmt: skip
 
 
-# Independent claims named in an overview cell; the rest are counted, with a link to the
-# figure's page, which lists every claim.
-INDEPENDENT_SHOWN = 3
-
-
-def independent_shown(fig) -> tuple[list, int]:
-    """The independent claims an overview names beside a figure (those that decide it first,
-    then in the order they were entered), and how many more there are."""
+def independent_shown(fig) -> tuple[tuple, int]:
+    """The independent claims an overview names beside a figure, and how many more there are
+    (``rules.Figure.independent_first``)."""
     if fig is None:
-        return [], 0
-    refs = sorted(fig.independent, key=lambda r: (r.id not in fig.deciding, r.id))
-    return refs[:INDEPENDENT_SHOWN], max(0, len(refs) - INDEPENDENT_SHOWN)
+        return (), 0
+    first = fig.independent_first()
+    return first, max(0, fig.independent_count - len(first))
 
 
-def figure_cell(result, party, category_result, *, as_of=None):
-    """What an infobox cell needs: the figure, the disputed count and the link."""
+def figure_cell(result, party, category_result, *, as_of=None, parties_prefix=None):
+    """What an infobox cell needs: the figure, the disputed count and the link (built on
+    ``parties_prefix``, ``link_prefixes()["party"]``, when a long table passes it)."""
     fig = category_result.figure(party.id)
-    url = reverse("casualties:figure", args=[party.slug, category_result.category.slug])
+    if parties_prefix is None:
+        url = reverse("casualties:figure", args=[party.slug, category_result.category.slug])
+    else:
+        url = f"{parties_prefix}{party.slug}/{category_result.category.slug}/"
     if as_of:
         url += f"?as_of={as_of.isoformat()}"
     independent, more = independent_shown(fig)
@@ -289,9 +291,10 @@ def _side_tables(result, side_id, as_of):
     if not lines:
         return [], []
     rows, disputed_only = [], []
+    prefix = link_prefixes()["party"]
     for cr in _categories(result):
         cells = [
-            {**figure_cell(result, party, cr, as_of=as_of), "depth": depth}
+            {**figure_cell(result, party, cr, as_of=as_of, parties_prefix=prefix), "depth": depth}
             for party, depth in lines
             if _says_something(cr.figure(party.id))
         ]
@@ -345,7 +348,8 @@ def _whole_war_rows(result, conflict, as_of):
 def _overview(request, conflict, *, fmt):
     """Queries: the conflict, the sides."""
     as_of, as_of_message = parse_as_of(request, conflict)
-    result = recon.reconcile(conflict.pk, as_of=as_of)
+    # The page names the first independent claims of each figure; its CSV twin every one.
+    result = recon.reconcile(conflict.pk, as_of=as_of, refs=True if fmt == "csv" else "first")
     sides = []
     for side in [*conflict.sides.all(), None]:
         rows, disputed_only = _side_tables(result, side.id if side else None, as_of)
@@ -432,7 +436,10 @@ def war_figure(request, slug, category, fmt=None):
 
 def _figure(request, conflict, subject, category, fmt):
     as_of, as_of_message = parse_as_of(request, conflict)
-    result = recon.reconcile(conflict.pk, as_of=as_of, category_id=category.pk, series=True)
+    subject_id = subject.pk if subject else None
+    result = recon.reconcile(
+        conflict.pk, as_of=as_of, category_id=category.pk, series=True, series_of=subject_id
+    )
     category_result = result.categories.get(category.pk) or rules.CategoryResult(
         rules.CategoryRow(
             category.pk,
@@ -443,7 +450,6 @@ def _figure(request, conflict, subject, category, fmt):
             category.kind,
         )  # fmt: skip
     )
-    subject_id = subject.pk if subject else None
     fig = category_result.figure(subject_id)
     claims = published_claims().filter(category=category)
     if subject is None:

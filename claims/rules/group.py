@@ -362,6 +362,7 @@ class _Group:
             figure.adversary = ClaimRef.of(max(others, key=lambda r: (r.value, r.id)))
         independent = sorted((r for r in here if r.relation == INDEPENDENT), key=lambda r: r.id)
         figure.independent = tuple(ClaimRef.of(r) for r in independent)
+        figure.independent_count = len(independent)
 
         def within(best):
             return (

@@ -168,6 +168,11 @@ class ClaimRef:
         )  # fmt: skip
 
 
+# Independent claims named beside a figure on the overview; the rest are counted, with a link
+# to the figure's page, which lists every claim.
+INDEPENDENT_SHOWN = 3
+
+
 @dataclass
 class Figure:
     """The reconciled figure of one subject and category (and event, or the whole war)."""
@@ -195,6 +200,9 @@ class Figure:
     official: ClaimRef | None = None
     adversary: ClaimRef | None = None
     independent: tuple[ClaimRef, ...] = ()
+    # How many independent claims stand (read back for the overview, ``independent`` may hold
+    # only the first ``INDEPENDENT_SHOWN`` of them: ``independent_first``).
+    independent_count: int = 0
 
     @property
     def has_figure(self) -> bool:
@@ -208,6 +216,12 @@ class Figure:
         if self.best is None or (self.lower == self.upper == self.best):
             return self.as_text()
         return f"best {self.best:,} ({self.as_text()})"
+
+    def independent_first(self) -> tuple[ClaimRef, ...]:
+        """The independent claims named first beside the figure (an overview cell names these
+        and counts the rest): those that decide it, then in the order they were entered."""
+        refs = sorted(self.independent, key=lambda r: (r.id not in self.deciding, r.id))
+        return tuple(refs[:INDEPENDENT_SHOWN])
 
     def as_data(self, external_ids: dict[int, str]) -> dict:
         """Its numbers and why, as data (the API and the releases): deciding claims by their

@@ -236,14 +236,15 @@ QUERY_COUNTS = [
     # 1 category, 2 conflicts, the figures of each.
     ("category", ("civilians-killed",), 2 + FIGURES),
     # 1 event with place and conflict, the figures (names), 5 the event's figures, 6 its named
-    # victims with their party, 7 count of claims, 8 a page of claims, 9 sources.
-    ("event", ("ganja-attacks",), 6 + FIGURES),
+    # victims with their party, 7 count of claims, 8 a page of claims, 9 sources, 10 their
+    # events, 11 their places (``ClaimQuerySet.for_listing``: only when a claim has one).
+    ("event", ("ganja-attacks",), 8 + FIGURES),
     # 1 claimant with party, 2 count, 3 its highest figures about adversaries grouped by
     # subject and category, the figures, 7 a page of claims, 8 sources.
     ("claimant", ("alpha-mod",), 5 + FIGURES),
     # 1 place, 2 its names, 3 its events, 4 count of named people there, 5 count of claims,
-    # 6 a page of claims, 7 sources.
-    ("place", ("stepanakert",), 7),
+    # 6 a page of claims, 7 sources, 8 their events, 9 their places.
+    ("place", ("stepanakert",), 9),
     # 1 parties, 2 categories, 3 claimants, 4 events with places, 5 places.
     ("browse", (), 5),
 ]
