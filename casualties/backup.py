@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import dj_database_url
+from django.conf import settings
 from django.core.management import CommandError
 from django.db import connections
 
@@ -100,8 +101,11 @@ def pg_check_versions(db: dict, tool: str) -> None:
 def pg_backup(db: dict, out: Path) -> None:
     pg_check_versions(db, "pg_dump")
     partial = out.with_name(out.name + ".partial")
+    # Tables whose rows are rebuilt from the rest (settings.BACKUP_SKIPS_ROWS_OF): their
+    # structure is kept, their rows are not.
+    skips = [f"--exclude-table-data={t}" for t in getattr(settings, "BACKUP_SKIPS_ROWS_OF", [])]
     result = subprocess.run(
-        [pg_tool("pg_dump"), "--format=custom", "--file", str(partial), *pg_args(db)],
+        [pg_tool("pg_dump"), "--format=custom", *skips, "--file", str(partial), *pg_args(db)],
         env=pg_env(db), capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode:

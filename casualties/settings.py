@@ -291,6 +291,11 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 1000} if CACHE_BACKEND.endswith(".LocMemCache") else {},
     }
 }
+# Rendered public pages shared by every process (claims.public.page_cache): at most this many
+# rows, those of past data states culled first, then the oldest.
+SHARED_PAGES_MAX = int(os.environ.get("SHARED_PAGES_MAX", 500))
+# Backups keep these tables' structure but not their rows (rebuilt from the rest).
+BACKUP_SKIPS_ROWS_OF = ["claims_renderedpage"]
 
 
 # Imports (admin and commands): the largest file and the most rows one import takes

@@ -616,6 +616,22 @@ class ContradictionFlag(models.Model):
         return f"{self.get_kind_display()}: {self.description[:80]}"
 
 
+class RenderedPage(models.Model):
+    """A public page as rendered for one state of the data (``claims.public.page_cache``),
+    shared by every web process and machine: a worker that starts (or replaces a recycled one)
+    reads a busy page instead of rendering it. One row per address (path and page number),
+    replaced when the data state moves; not data, so no history. Backups leave its rows out."""
+
+    address = models.CharField(max_length=64, unique=True, help_text="SHA-256 of path and page.")
+    token = models.CharField(max_length=80, help_text="The data state it was rendered for.")
+    content = models.BinaryField()
+    content_type = models.CharField(max_length=100)
+    rendered_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.address} @ {self.token}"
+
+
 class ReconciledFigure(models.Model):
     """A reconciled figure as stored: one subject (a party, or the whole war) × category (×
     event) of a conflict, with its bounds, best value, deciding claims and why.

@@ -404,3 +404,62 @@ def test_a_restore_cannot_bring_back_a_kept_page(page_cache_on, client, ledger):
     before = page_cache.page_key(response.wsgi_request)
     rebuild(reason="restored")
     assert page_cache.page_key(client.get(url).wsgi_request) != before
+
+
+@pytest.mark.django_db
+def test_a_page_rendered_by_one_process_is_read_by_another(
+    page_cache_on, client, ledger, django_assert_num_queries
+):
+    """The rendered page is kept in the database too: a process with an empty cache of its own
+    (a new or recycled worker, another machine) reads it instead of rendering it."""
+    from django.core.cache import cache
+
+    url = reverse("casualties:figure", args=["alpha", "military-killed"])
+    first = client.get(url).content
+    cache.clear()  # as in a worker that has just started
+    with django_assert_num_queries(2):  # the data state, the rendered page
+        assert client.get(url).content == first
+    with django_assert_num_queries(1):  # now in its own cache as well
+        assert client.get(url).content == first
+
+
+@pytest.mark.django_db
+def test_a_shared_page_of_a_past_data_state_is_not_served(page_cache_on, client, ledger):
+    from django.core.cache import cache
+
+    from claims.models import RenderedPage
+    from claims.services import claim_update
+
+    url = reverse("casualties:figure", args=["alpha", "military-killed"])
+    assert b"at least 3,825" in client.get(url).content
+    claim_update(claim=ledger.official, user=None, reason="MoD update", figure_text="3,900")
+    cache.clear()
+    assert b"at least 3,900" in client.get(url).content
+    assert RenderedPage.objects.count() == 1  # the address's row was replaced, not added
+
+
+@pytest.mark.django_db
+def test_the_shared_pages_are_bounded(page_cache_on, client, ledger, settings):
+    from claims.models import RenderedPage
+    from claims.refresh import rebuild
+
+    settings.SHARED_PAGES_MAX = 3
+    client.get(reverse("casualties:home"))
+    client.get(reverse("casualties:browse"))
+    rebuild(reason="restored")  # a new data state: the rows above are of a past one
+    old = set(RenderedPage.objects.values_list("token", flat=True))
+    for party in ("alpha", "beta"):
+        for category in ("military-killed", "civilians-killed"):
+            response = client.get(reverse("casualties:figure", args=[party, category]))
+            assert response.status_code == 200
+    assert RenderedPage.objects.count() == 3
+    assert not RenderedPage.objects.filter(token__in=old).exists()
+
+
+@pytest.mark.django_db
+def test_an_address_that_does_not_exist_is_not_kept(page_cache_on, client, ledger):
+    from claims.models import RenderedPage
+
+    for i in range(5):
+        assert client.get(f"/parties/made-up-{i}/military-killed/").status_code == 404
+    assert not RenderedPage.objects.exists()
