@@ -35,14 +35,25 @@ def derive_relation(claimant_party, subject):
     counts like an adversary claim (shown, not counted unless accepted).
     Mirrors ``ClaimQuerySet.with_relation`` which does the same in SQL.
     """
-    if claimant_party is None:
+    return relation_of(
+        claimant_party.pk if claimant_party else None,
+        claimant_party.side_id if claimant_party else None,
+        subject.pk if subject else None,
+        subject.side_id if subject else None,
+    )
+
+
+def relation_of(party_id, party_side_id, subject_id, subject_side_id) -> str:
+    """``derive_relation`` on ids: the claimant's party and its side (None: independent), the
+    subject and its side (None: the whole war)."""
+    if party_id is None:
         return Relation.INDEPENDENT
-    if subject is None:
-        return Relation.PARTISAN if claimant_party.side_id is not None else Relation.INDEPENDENT
-    if claimant_party.pk == subject.pk:
+    if subject_id is None:
+        return Relation.PARTISAN if party_side_id is not None else Relation.INDEPENDENT
+    if party_id == subject_id:
         return Relation.SELF
-    if claimant_party.side_id is not None and subject.side_id is not None:
-        if claimant_party.side_id == subject.side_id:
+    if party_side_id is not None and subject_side_id is not None:
+        if party_side_id == subject_side_id:
             return Relation.SELF
         return Relation.ADVERSARY
     return Relation.INDEPENDENT

@@ -21,9 +21,11 @@ after a restore) and starts a new epoch, so no state token is ever reused.
 
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 from collections import defaultdict
+from contextlib import contextmanager
 
 from django.db import transaction
 
@@ -161,8 +163,28 @@ def public_note(changes) -> str:
     return "; ".join(parts) or "editorial changes"
 
 
+@contextmanager
+def _collector_paused():
+    """A recompute allocates hundreds of thousands of small objects that hold no cycles (rows,
+    figures, roles), and the cyclic garbage collector walked the whole heap again and again
+    meanwhile: a sixth of an edit's recompute at 100,000 claims. Paused for the recompute
+    only; what it left is collected as usual afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def catch_up() -> int:
     """Follow every noted write; returns how many figures changed."""
+    with _collector_paused():
+        return _catch_up()
+
+
+def _catch_up() -> int:
     moved = 0
     while True:
         with transaction.atomic():
@@ -197,7 +219,7 @@ def _recompute(scopes: dict, reason: str, note: str, user) -> int:
 def rebuild(*, reason: str, user=None) -> int:
     """Recompute and store every figure of every conflict, dropping the pending notes; a new
     epoch starts (after a restore, tokens from before it must not come back)."""
-    with transaction.atomic():
+    with _collector_paused(), transaction.atomic():
         state = _state(lock=True)
         DataChange.objects.all().delete()
         moved = _recompute({ALL: ALL}, reason, "the figures were recomputed", user)
