@@ -92,6 +92,18 @@ def affected(changes) -> dict:
         .distinct()
     ):
         out[conflict_id] = ALL
+    # A named record counts in the war it is in now (its note says which) and in every war it
+    # was in before (its history says which): one it left must lose it.
+    record_ids = [
+        c.object_id for c in changes if c.model == "casualties.casualtyrecord" and c.object_id
+    ]
+    for conflict_id in (
+        CasualtyRecord.history.filter(id__in=record_ids)
+        .values_list("conflict_id", flat=True)
+        .distinct()
+    ):
+        if out[conflict_id] is not ALL:
+            out[conflict_id] |= record_categories
     # A place's name is in the words of the figures of claims made there: those categories.
     place_ids = [c.object_id for c in changes if c.model == "casualties.place" and c.object_id]
     for conflict_id, category_id in (

@@ -413,3 +413,29 @@ def test_a_failed_recompute_keeps_the_notes_and_the_editors_answer(
     monkeypatch.setattr(refresh, "_recompute", working)
     catch_up()
     assert stored(world.conflict.pk) == full(world.conflict.pk)
+
+
+@pytest.mark.django_db
+def test_a_named_person_moved_to_another_war_leaves_the_first_one_s_figures(world):
+    """The note of a write names the record's war now; the war it left must move too."""
+    with change_context(user=None, reason=REASON):
+        other = Conflict.objects.create(
+            name="Other war", slug="other-war", start_date=D(2016, 4, 1)
+        )
+        gamma = Party.objects.create(conflict=other, name="Gamma", slug="gamma")
+    record = save_with_history(
+        CasualtyRecord(
+            conflict=world.conflict, party=world.alpha, name="Person A", external_id="p-a",
+            role="serviceman", outcome="killed", status="published", date=D(2020, 10, 5),
+        ),
+        user=None, reason=REASON,
+    )  # fmt: skip
+    catch_up()
+    key = figure_store.figure_key(world.alpha.pk, world.killed.pk, None)
+    assert ReconciledFigure.objects.get(conflict=world.conflict, key=key).record_count == 1
+    record.conflict, record.party = other, gamma
+    save_with_history(record, user=None, reason="the wrong war")
+    catch_up()
+    assert not ReconciledFigure.objects.filter(conflict=world.conflict, key=key).exists()
+    assert stored(world.conflict.pk) == full(world.conflict.pk)
+    assert stored(other.pk) == full(other.pk)
