@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reconcile_bench import OUT, ROOT, fill, prepare, timed  # noqa: E402
+from reconcile_bench import OUT, PG_BASE, ROOT, fill, prepare, timed  # noqa: E402
 
 PG_NAME = "cl_bench_api"
 
@@ -83,8 +83,9 @@ def child(args):
     setup_test_environment()
     call_command("migrate", verbosity=0)
     start = time.perf_counter()
-    fill(args.claims)
-    write_history()
+    if not (args.reuse and Claim.objects.exists()):
+        fill(args.claims)
+        write_history()
     fill_seconds = time.perf_counter() - start
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -127,14 +128,18 @@ def child(args):
     results["csv_cached_read_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    release = release_cut(name="bench", user=system_user("release-cut"), reason="bench")
+    from claims.release_models import Release
+
+    # A reused database keeps the releases of earlier runs: a new name each run.
+    name = f"bench-{Release.objects.count()}" if args.reuse else "bench"
+    release = release_cut(name=name, user=system_user("release-cut"), reason="bench")
     results["release_cut_s"] = time.perf_counter() - start
     results["release_claims"] = release.counts["claims"]
-    client.get("/api/v1/releases/bench/claims/", HTTP_ACCEPT="application/json")
+    client.get(f"/api/v1/releases/{name}/claims/", HTTP_ACCEPT="application/json")
 
     def release_page():
         n = rng.randint(1, pages)
-        url = f"/api/v1/releases/bench/claims/?page={n}"
+        url = f"/api/v1/releases/{name}/claims/?page={n}"
         assert client.get(url, HTTP_ACCEPT="application/json").status_code == 200
 
     results["/api/v1/releases/bench/claims/ page of 100 (random page)"] = timed(
@@ -143,28 +148,53 @@ def child(args):
     print(json.dumps(results))
 
 
+def reuse(db, sqlite_file, pg_name):
+    """The URL of the database of an earlier run, created empty if there is none."""
+    if db == "sqlite":
+        return f"sqlite:///{OUT / sqlite_file}"
+    import psycopg
+
+    with psycopg.connect(f"{PG_BASE}/postgres", autocommit=True) as conn:
+        sql = "SELECT 1 FROM pg_database WHERE datname = %s"
+        if not conn.execute(sql, [pg_name]).fetchone():
+            conn.execute(f"CREATE DATABASE {pg_name}")
+    return f"{PG_BASE}/{pg_name}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--claims", type=int, default=100_000)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--walk-100", action="store_true", help="also walk in pages of 100")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database of an earlier run when it has claims (no drop, no fill; "
+        "fill_s is then 0): for timing a change again in seconds, not minutes",
+    )
+    parser.add_argument("--pg-name", default=PG_NAME, help=f"PostgreSQL database ({PG_NAME})")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args)
     OUT.mkdir(parents=True, exist_ok=True)
     storage = OUT / "api-bench-releases"
-    shutil.rmtree(storage, ignore_errors=True)
+    if args.reuse:  # keep what is there (created empty if missing)
+        url = reuse(args.db, "api-bench.sqlite3", args.pg_name)
+    else:
+        shutil.rmtree(storage, ignore_errors=True)
+        url = prepare(args.db, "api-bench.sqlite3", args.pg_name)
     env = {
         **os.environ,
-        "DATABASE_URL": prepare(args.db, "api-bench.sqlite3", PG_NAME),
+        "DATABASE_URL": url,
         "DEBUG": "1",
         "RELEASES_STORAGE_DIR": str(storage),
         "DOWNLOADS_CACHE_DIR": str(OUT / "api-bench-downloads"),
     }
     cmd = [sys.executable, __file__, "--child", "--claims", str(args.claims),
-           "--runs", str(args.runs), *(["--walk-100"] if args.walk_100 else [])]  # fmt: skip
+           "--runs", str(args.runs), *(["--walk-100"] if args.walk_100 else []),
+           *(["--reuse"] if args.reuse else [])]  # fmt: skip
     output = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
     result = json.loads(output.stdout.strip().splitlines()[-1])
     (OUT / "api_results.json").write_text(json.dumps(result, indent=2))
