@@ -1,5 +1,6 @@
 """Claimants, sources and claims: who says what was lost, where it was published."""
 
+import datetime
 import secrets
 from collections.abc import Mapping
 
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -164,6 +166,20 @@ def new_external_id():
     return f"c-{secrets.token_hex(5)}"
 
 
+# The claims' listing order (the API, its walks and a release's claims): as of, period start,
+# stated on, id, a missing date last (PostgreSQL's order of NULLs, made explicit so SQLite
+# agrees). As expressions that are never NULL, so a page can start *after* a row with one row
+# comparison the index below seeks to (claims/api/pagination.py).
+NO_DATE = datetime.date.max
+LISTING_DATES = ("as_of", "period_start", "stated_on")
+
+
+def listing_keys(prefix: str = "") -> list:
+    """The listing order's keys, as expressions (``prefix``: the path to a claim's columns)."""
+    dates = [Coalesce(F(f"{prefix}{name}"), Value(NO_DATE)) for name in LISTING_DATES]
+    return [*dates, F(f"{prefix}id")]
+
+
 class ClaimQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Claim.Status.PUBLISHED)
@@ -187,6 +203,11 @@ class ClaimQuerySet(models.QuerySet):
     def known_on(self, day):
         """Claims a reader could have seen on ``day``: stated by then (undated ones are excluded)."""
         return self.filter(stated_on__lte=day)
+
+    def in_listing_order(self):
+        """In the listing order (``listing_keys``), which the index
+        ``claims_claim_listing_idx`` hands over already sorted for published claims."""
+        return self.order_by(*listing_keys())
 
     def with_relation(self):
         """Annotate ``relation_sql`` with the derived relation, computed in the database.
@@ -375,6 +396,15 @@ class Claim(models.Model):
                 fields=["event", "as_of", "period_start", "stated_on", "id"],
                 condition=Q(status="published"),
                 name="claims_claim_event_page_idx",
+            ),
+            # The API's pages of published claims (``in_listing_order``): a page starts where
+            # the index seeks to, and counting them reads this index alone. The dates are
+            # included as themselves so PostgreSQL can answer from the index only.
+            models.Index(
+                *listing_keys(),
+                condition=Q(status="published"),
+                include=LISTING_DATES,
+                name="claims_claim_listing_idx",
             ),
         ]
         constraints = [
