@@ -23,9 +23,8 @@ class NotModified(APIException):
     status_code = 304
 
 
-def validators(request) -> tuple[str, datetime.datetime | None]:
-    """(ETag, Last-Modified) of the answer to ``request``, from the data state (one query)."""
-    state = current_state()
+def validators(request, state) -> tuple[str, datetime.datetime | None]:
+    """(ETag, Last-Modified) of the answer to ``request`` in the data ``state``."""
     accept = request.accepted_media_type or ""
     raw = "\n".join([state.token, request.build_absolute_uri(), accept])
     etag = f'"{hashlib.sha256(raw.encode()).hexdigest()[:32]}"'
@@ -36,12 +35,16 @@ class ConditionalMixin:
     """For DRF views: validators after throttling; 304 when they match; headers on a 200."""
 
     _validators = None
+    # The data state of the answer (one query), for whatever else is keyed by it: a list's
+    # total count (claims/api/pagination.py).
+    data_state = None
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if request.method not in ("GET", "HEAD"):
             return
-        etag, modified = self._validators = validators(request)
+        self.data_state = current_state()
+        etag, modified = self._validators = validators(request, self.data_state)
         # HTTP dates have whole seconds: compare whole seconds.
         modified_ts = int(modified.timestamp()) if modified else None
         if get_conditional_response(request._request, etag=etag, last_modified=modified_ts):

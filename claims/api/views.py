@@ -3,6 +3,8 @@
 Queries on a list page: the data version (one, for the ETag), the count, the page, and one per
 prefetched relation (claims: their citations; places: their names; people: the parties for the
 party filter, and their sources). Last-Modified is looked up once per data version (cached).
+Claims: the data version, the count and the slugs of the tables a claim names (both once per
+data version: cached), the page (for ``page=N``, first the key it starts at), its citations.
 """
 
 import datetime
@@ -19,6 +21,7 @@ from claims import figure_store
 from claims import reconciliation as recon
 from claims.api import serializers as s
 from claims.api.caching import ConditionalMixin
+from claims.api.pagination import ListingPagination
 from claims.models import Claim, Claimant, ClaimSource, Relation
 from claims.public.downloads import public_queryset
 from claims.public.views import people_filters, people_queryset
@@ -102,7 +105,13 @@ def _datetime(request, name):
         value = datetime.datetime.fromisoformat(raw)
     except ValueError:
         raise ValidationError({name: "A date, or a time like 2020-10-17T12:00:00Z."}) from None
-    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+    try:
+        # In UTC before it reaches the database: PostgreSQL refuses offsets beyond ±15:59
+        # that Python accepts ("+19:35"), as in the changes feed.
+        return value.astimezone(datetime.UTC)
+    except OverflowError:
+        raise ValidationError({name: "A date, or a time like 2020-10-17T12:00:00Z."}) from None
 
 
 def _choice(request, name, choices):
@@ -147,23 +156,31 @@ CLAIM_FILTERS = [
 @extend_schema_view(list=extend_schema(parameters=CLAIM_FILTERS))
 class ClaimViewSet(ReadOnly):
     """Published claims: who says what was lost, the figure as written and its bounds, the time
-    scope and the sources. In the site's order: as of, period start, stated on."""
+    scope and the sources. In the site's order: as of, period start, stated on (a missing date
+    last), then id."""
 
     serializer_class = s.ClaimSerializer
+    pagination_class = ListingPagination
     lookup_field = "external_id"
 
     def get_queryset(self):
+        if self.action == "list":  # the pagination orders them and reads a page's values
+            return self.filter(Claim.objects.published())
         citations = ClaimSource.objects.select_related("source").order_by("source__slug", "id")
-        qs = (
+        return (
             Claim.objects.published()
             .with_relation()
             .select_related("conflict", "claimant", "subject", "category", "event", "place")
             .prefetch_related(Prefetch("citations", queryset=citations))
-            .order_by("as_of", "period_start", "stated_on", "id")
         )
-        if self.action == "list":
-            qs = self.filter(qs)
-        return qs
+
+    def page_values(self, claims):
+        return s.claim_values(claims)
+
+    def list(self, request, *args, **kwargs):
+        rows = self.paginate_queryset(self.get_queryset())
+        items = s.claim_items(rows, request, self.data_state)
+        return self.get_paginated_response(items)
 
     def filter(self, qs):
         get = self.request.query_params
@@ -180,7 +197,7 @@ class ClaimViewSet(ReadOnly):
         if get.get("claimant"):
             qs = qs.filter(claimant__slug=get["claimant"])
         if relation := _choice(self.request, "relation", Relation.values):
-            qs = qs.filter(relation_sql=relation)
+            qs = qs.with_relation_filter(relation)
         if scope := _choice(self.request, "scope", Claim.Scope.values):
             qs = qs.filter(scope=scope)
         if start := _date(self.request, "from"):
