@@ -588,8 +588,10 @@ def maps(release, tables) -> dict[str, dict[int, tuple]]:
 
 
 def release_claims(release):
-    """The claims of a release, in the site's order (as of, period start, stated on, id)."""
-    return pinned(release, T.CLAIM).order_by("as_of", "period_start", "stated_on", "id")
+    """The claims of a release, in the live API's order (``claims.models.listing_keys``)."""
+    from claims.models import listing_keys
+
+    return pinned(release, T.CLAIM).order_by(*listing_keys())
 
 
 def release_people(release):

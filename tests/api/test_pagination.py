@@ -136,3 +136,15 @@ def test_an_offset_postgresql_refuses_is_read_in_utc(api, claims):
     """Python reads "+19:35"; PostgreSQL refuses offsets beyond ±15:59 (schemathesis)."""
     body = api.get("/api/v1/claims/?updated_since=1127-08-01T04:03:41%2B19:35").json()
     assert body["count"] == 11
+
+
+def test_a_release_lists_its_claims_in_the_same_order(api, claims, admin_user, tmp_path, settings):
+    from claims.releases import release_cut
+
+    settings.STORAGES = {**settings.STORAGES, "releases": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path)},
+    }}  # fmt: skip
+    release_cut(name="r1", user=admin_user, reason="order")
+    pages = walk(api, "/api/v1/releases/r1/claims/?page_size=4")
+    assert [i for _count, ids in pages for i in ids] == listing()
