@@ -180,6 +180,11 @@ def listing_keys(prefix: str = "") -> list:
     return [*dates, F(f"{prefix}id")]
 
 
+def listing_order(dates, pk) -> tuple:
+    """A claim's place in the listing order, in Python: its ``LISTING_DATES`` and id."""
+    return (*(NO_DATE if d is None else d for d in dates), pk)
+
+
 class ClaimQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Claim.Status.PUBLISHED)

@@ -73,12 +73,26 @@ class ReleaseEntry(models.Model):
     table = models.CharField(max_length=20, choices=Table.choices)
     object_id = models.BigIntegerField(help_text="The id of the live object.")
     history_id = models.BigIntegerField(help_text="Its history row at the cut.")
+    position = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="A claim's place in the release's listing order, from 0 (the API's pages "
+        "read a range of them); empty for the other tables.",
+    )
 
     class Meta:
         verbose_name_plural = "release entries"
         constraints = [
             models.UniqueConstraint(
                 fields=["release", "table", "object_id"], name="claims_releaseentry_unique"
+            ),
+        ]
+        indexes = [
+            # A page of a release's claims: a range of positions, whatever its depth.
+            models.Index(
+                fields=["release", "position"],
+                condition=models.Q(table="claim"),
+                name="claims_releaseentry_page_idx",
             ),
         ]
 

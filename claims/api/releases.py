@@ -2,8 +2,9 @@
 
 A release's claims, people and figures are read from the rows it pinned (``claims.releases``),
 never from the live tables: the answers for a release are the same before and after any edit.
-Queries on a page of release claims: the release, the count, the page, the citations (and the
-reference tables of the release once, then cached for good).
+Queries on a page of release claims: the release, the page's positions, its rows, their
+citations (and the reference tables of the release once, then cached for good); the count is
+the release's.
 """
 
 import datetime
@@ -182,7 +183,7 @@ class ReleaseClaimViewSet(InRelease):
 
     def list(self, request, *args, **kwargs):
         release = self.release()
-        page = self.paginate_queryset(releases.release_claims(release))
+        page = self.paginate_queryset(releases.ReleaseClaims(release))
         items = releases.claim_items(release, page)
         return self.get_paginated_response(self.get_serializer(items, many=True).data)
 

@@ -148,3 +148,22 @@ def test_a_release_lists_its_claims_in_the_same_order(api, claims, admin_user, t
     release_cut(name="r1", user=admin_user, reason="order")
     pages = walk(api, "/api/v1/releases/r1/claims/?page_size=4")
     assert [i for _count, ids in pages for i in ids] == listing()
+
+
+def test_a_page_of_a_release_takes_five_queries(
+    api, claims, admin_user, tmp_path, settings, django_assert_num_queries
+):
+    from claims.releases import release_cut
+
+    settings.STORAGES = {**settings.STORAGES, "releases": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path)},
+    }}  # fmt: skip
+    release_cut(name="r1", user=admin_user, reason="order")
+    url = "/api/v1/releases/r1/claims/?page_size=4&page=2"
+    api.get(url)  # the release's reference tables, cached for good
+    # The data state (ETag), the release, the page's positions, its history rows, their
+    # citations; the count is the release's.
+    with django_assert_num_queries(5):
+        body = api.get(url).json()
+    assert body["count"] == 11 and len(body["results"]) == 4
