@@ -6,7 +6,6 @@ tests/api/test_crawl.py walks every resource looking for them.
 """
 
 from collections import defaultdict
-from types import SimpleNamespace
 
 from django.core.cache import cache
 from django.urls import reverse
@@ -16,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from casualties.models import CasualtyRecord, Category, Conflict, Event, Party, Place, PlaceName
-from claims.models import Claim, Claimant, ClaimSource, Relation, Source, derive_relation
+from claims.models import Claim, Claimant, ClaimSource, Relation, Source, relation_of
 
 
 def slug_of(field="slug", **kwargs):
@@ -212,11 +211,9 @@ def claim_items(rows, request, state=None) -> list[dict]:
         pair = (claimant_id, subject_id)
         if pair not in relations:
             party = claimant_party.get(claimant_id)
-            party = None if party is None else SimpleNamespace(pk=party, side_id=party_side[party])
-            subject = None
-            if subject_id is not None:
-                subject = SimpleNamespace(pk=subject_id, side_id=party_side[subject_id])
-            relations[pair] = str(derive_relation(party, subject))
+            relations[pair] = str(
+                relation_of(party, party_side.get(party), subject_id, party_side.get(subject_id))
+            )
         return relations[pair]
 
     tz = timezone.get_current_timezone()  # as DRF's DateTimeField shows them, faster
