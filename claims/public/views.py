@@ -82,6 +82,10 @@ def link_prefixes() -> dict[str, str]:
         "party": reverse("casualties:party", args=["-"])[:-2],
         "category": reverse("casualties:category", args=["-"])[:-2],
         "people": reverse("casualties:people"),
+        "claimant": reverse("casualties:claimant", args=["-"])[:-2],
+        "event": reverse("casualties:event", args=["-"])[:-2],
+        "place": reverse("casualties:place", args=["-"])[:-2],
+        "war": reverse("casualties:conflict", args=["-"])[:-2],
     }
 
 
@@ -108,13 +112,24 @@ def http_url(url: str) -> str:
 def claim_rows(claims, roles=None):
     """What a claims table shows for each claim, computed once here, not in the template."""
     roles = roles or {}
+    links = link_prefixes()
     rows = []
     for c in claims:
         role, note = roles.get(c.pk, ("", ""))
         relation = c.relation
+        if c.subject_id is None:
+            figure_url = f"{links['war']}{c.conflict.slug}/{c.category.slug}/"
+        else:
+            figure_url = f"{links['party']}{c.subject.slug}/{c.category.slug}/"
         rows.append(
             {
                 "claim": c,
+                # Its addresses, from prefixes (``link_prefixes``): a page has fifty claims.
+                "url": f"{links['claim']}{c.external_id}/",
+                "claimant_url": f"{links['claimant']}{c.claimant.slug}/",
+                "figure_url": figure_url,
+                "event_url": f"{links['event']}{c.event.slug}/" if c.event else "",
+                "place_url": f"{links['place']}{c.place.slug}/" if c.place else "",
                 "relation": relation,
                 "relation_label": Relation(relation).label,
                 "bounds": rules.format_range(c.lower, c.upper),
@@ -701,7 +716,11 @@ def claimant(request, slug, fmt=None):
     for row in highest:
         result = results.get(row["conflict_id"])
         if result is None:
-            result = results[row["conflict_id"]] = recon.reconcile(row["conflict_id"], refs=False)
+            result = results[row["conflict_id"]] = figure_store.stored_result(
+                row["conflict_id"],
+                category_ids={r["category_id"] for r in highest},
+                refs=False,
+            )
         cr = result.categories.get(row["category_id"])
         subject = result.parties.get(row["subject_id"])
         if cr is None or subject is None:

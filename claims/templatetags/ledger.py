@@ -77,24 +77,23 @@ def claim_row(row, show_subject=False, show_role=False):
     c = row["claim"]
     role_class = f" role-{_e(row['role_code'])}" if row["role_code"] else ""
     cells = [
-        f'<th scope="row"><a href="{_e(c.claimant.get_absolute_url())}">{_e(c.claimant.name)}'
-        "</a></th>",
+        f'<th scope="row"><a href="{_e(row["claimant_url"])}">{_e(c.claimant.name)}</a></th>',
         f'<td><span class="tag tag-{_e(row["relation"])}">{_e(row["relation_label"])}</span></td>',
     ]
     if show_subject:
         cells.append(
-            f'<td><a href="{_e(c.figure_url)}">{_e(c.subject_name)}: {_e(c.category.name)}</a></td>'
+            f'<td><a href="{_e(row["figure_url"])}">{_e(c.subject_name)}: {_e(c.category.name)}</a></td>'
         )
     stated = (
         f"<br><small>stated {_e(dateformat.format(c.stated_on, 'j M Y'))}</small>"
         if c.stated_on
         else ""
     )
-    event = f'<a href="{_e(c.event.get_absolute_url())}">{_e(c.event.name)}</a>' if c.event else ""
-    place = f'<a href="{_e(c.place.get_absolute_url())}">{_e(c.place.name)}</a>' if c.place else ""
+    event = f'<a href="{_e(row["event_url"])}">{_e(c.event.name)}</a>' if c.event else ""
+    place = f'<a href="{_e(row["place_url"])}">{_e(c.place.name)}</a>' if c.place else ""
     accepted = f"<br><small>accepted: {_e(c.acceptance_reason)}</small>" if c.accepted else ""
     cells += [
-        f'<td><a href="{_e(c.get_absolute_url())}" title="Claim {_e(c.external_id)}">'
+        f'<td><a href="{_e(row["url"])}" title="Claim {_e(c.external_id)}">'
         f"“{_e(c.figure_text)}”</a></td>",
         f'<td class="num">{_e(row["bounds"])}</td>',
         f"<td>{_e(row['scope'])}{stated}</td>",
