@@ -11,8 +11,9 @@
    response that is not 2xx (counted by a wrk Lua script, since wrk itself counts 3xx as fine).
 4. Prints a table and exits 1 if the target is missed: zero errors and p99 under 500 ms.
 
-Pages read the stored figures (no page cache). The cache is the per-process default (memory;
---cache redis for Redis on loopback). Workers are recycled every --max-requests requests (1,000,
+Pages read the stored figures; rendered pages are kept in each process's cache and shared
+through the database (claims/public/page_cache.py). The cache is the per-process default
+(memory; --cache redis for Redis on loopback). Workers are recycled every --max-requests requests (1,000,
 gunicorn.conf.py's default), so the run includes new workers starting mid-run.
 
 Usage (see bench/README.md):
