@@ -463,3 +463,35 @@ def test_an_address_that_does_not_exist_is_not_kept(page_cache_on, client, ledge
     for i in range(5):
         assert client.get(f"/parties/made-up-{i}/military-killed/").status_code == 404
     assert not RenderedPage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_overview_cell_names_three_independent_claims_and_counts_the_rest(
+    client, world, make_claim
+):
+    """The overview reads each figure's first independent claims, stored beside it
+    (``ReconciledFigure.independent_first``): those deciding it first, then in the order
+    entered; the rest are counted and linked. A past day's computed figure shows the same."""
+    from claims.models import Claimant
+
+    with change_context(user=None, reason="test"):
+        ngos = [
+            Claimant.objects.create(name=f"Monitor {i}", slug=f"monitor-{i}", kind="ngo")
+            for i in range(5)
+        ]
+    for i, ngo in enumerate(ngos):  # the largest floor, the last one entered, decides
+        make_claim(claimant=ngo, figure_text=f"at least {100 + 50 * i}")
+
+    def cell():
+        html = client.get(reverse("casualties:home") + query).content.decode()
+        row = html[html.index(">Alpha</a></th>") :]
+        return row[: row.index("</tr>")]
+
+    for query in ("", "?as_of=2020-10-20"):
+        shown = cell()
+        named = [
+            f"at least {100 + 50 * i}" for i in range(5) if f"at least {100 + 50 * i}<" in shown
+        ]
+        assert named == ["at least 100", "at least 150", "at least 300"], query
+        assert shown.index("at least 300") < shown.index("at least 100")  # deciding first
+        assert "2 more</a>" in shown, query
