@@ -24,6 +24,9 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(items):
+    # The longest tests first (``@pytest.mark.long``): the workers share the rest as they go,
+    # and the run does not end with one worker finishing a long test while the other waits.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
     if os.environ.get("HYPOTHESIS_PROFILE") != "deep":
         return
     factor = int(os.environ.get("HYPOTHESIS_DEEP_FACTOR", "10"))

@@ -92,6 +92,7 @@ def staff(admin_user):
     return client
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("label", [
     "casualties.conflict", "casualties.side", "casualties.party", "casualties.place",
     "casualties.event", "casualties.category", "casualties.casualtyrecord", "claims.claimant",
