@@ -49,10 +49,14 @@ def page_address(request) -> str | None:
     return hashlib.sha256(f"{request.path}?page={int(page)}".encode()).hexdigest()
 
 
+def _key(token: str, address: str) -> str:
+    return f"page:{token}:{address}"
+
+
 def page_key(request) -> str | None:
     """The process cache's key of a page (one query: the data state), or None: not kept."""
     address = page_address(request)
-    return None if address is None else f"page:{current_state().token}:{address}"
+    return None if address is None else _key(current_state().token, address)
 
 
 def cached_page(view):
@@ -67,7 +71,7 @@ def cached_page(view):
         if address is None:
             return view(request, *args, **kwargs)
         token = current_state().token
-        key = f"page:{token}:{address}"
+        key = _key(token, address)
         hit = cache.get(key)
         if hit is None:
             row = (
