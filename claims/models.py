@@ -490,6 +490,18 @@ class Claim(models.Model):
             return f"{self.period_start:%d %b %Y} – {self.period_end:%d %b %Y}"
         return f"cumulative, as of {self.as_of:%d %b %Y}" if self.as_of else "cumulative, undated"
 
+    def get_constraints(self):
+        """What model validation asks the database about before a save: the unique constraints,
+        not the check constraints. Those are the database's backstop of ``claim_errors``, which
+        ``clean()`` runs just before: every one of them holds whenever it finds nothing
+        (tests/claims/test_claim_rules.py proves it on drawn claims). Asking the database again
+        took 36 of the 97 queries of a claim saved in the admin (six checks in a savepoint
+        each, for the form and again for the service)."""
+        return [
+            (model, [c for c in constraints if not isinstance(c, models.CheckConstraint)])
+            for model, constraints in super().get_constraints()
+        ]
+
     def clean(self):
         values = {name: getattr(self, name) for name in CLAIM_RULE_FIELDS}
         # Only accepting a claim depends on the relation (two queries): not asked otherwise.

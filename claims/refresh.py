@@ -191,7 +191,11 @@ def _collector_paused():
 
 
 def catch_up() -> int:
-    """Follow every noted write; returns how many figures changed."""
+    """Follow every noted write; returns how many figures changed. With no note pending it
+    is one query and takes no lock (a note written meanwhile is followed by its writer's own
+    catch-up, or the next one)."""
+    if not DataChange.objects.exists():
+        return 0
     with _collector_paused():
         return _catch_up()
 
@@ -209,6 +213,10 @@ def _catch_up() -> int:
             DataChange.objects.filter(pk__in=[c.pk for c in changes]).delete()
             state.generation += 1
             state.save()
+        if len(changes) < BATCH:
+            # All there was when the batch was read; a note written since is its writer's
+            # to follow (its catch-up waited for this lock and then reads it).
+            return moved
 
 
 def _recompute(scopes: dict, reason: str, note: str, user) -> int:
@@ -252,7 +260,7 @@ class RefreshFiguresMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.method not in self.SAFE and DataChange.objects.exists():
+        if request.method not in self.SAFE:
             try:
                 catch_up()
             except Exception:

@@ -8,11 +8,15 @@ import io
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from claims.figures import read_words
 from claims.importing import import_file
-from claims.models import Claim, ClaimSource
+from claims.models import Claim, ClaimSource, claim_errors
 from claims.resources import CLAIM_COLUMNS
 from claims.services import claim_create
 
@@ -354,3 +358,63 @@ def test_the_parsers_qualifiers_are_the_models_choices():
     names = ["EXACT", "AT_LEAST", "MORE_THAN", "AT_MOST", "ABOUT", "RANGE", "UNREADABLE"]
     assert {getattr(figures, n) for n in names} == set(Claim.Qualifier.values)
     assert all(getattr(figures, n) == Claim.Qualifier[n] for n in names)
+
+
+CHECKS = [c for c in Claim._meta.constraints if isinstance(c, models.CheckConstraint)]
+BOUND = st.none() | st.integers(0, 12)
+DAY = st.none() | st.sampled_from([OCT_1, OCT_5])
+
+
+@st.composite
+def drawn_claims(draw):
+    """Claim values, a good share of them keeping every rule: the database's checks are put
+    to claims the rules pass as well as to ones they refuse."""
+    scope = draw(st.sampled_from(Claim.Scope.values))
+    if draw(st.booleans()):  # the dates its scope asks for
+        as_of, start, end = (
+            (draw(DAY), None, None) if scope == "cumulative" else (None, draw(DAY), draw(DAY))
+        )
+    else:
+        as_of, start, end = draw(DAY), draw(DAY), draw(DAY)
+    return {
+        "figure_text": draw(st.sampled_from(["7", "at least 5", "about 40", "  ", ""])),
+        "lower": draw(BOUND), "upper": draw(BOUND), "best": draw(BOUND),
+        "qualifier": draw(st.sampled_from([*Claim.Qualifier.values, ""])),
+        "scope": scope, "as_of": as_of, "period_start": start, "period_end": end,
+        "accepted": draw(st.booleans()),
+        "acceptance_reason": draw(st.sampled_from(["Their own register names them.", "  ", ""])),
+    }  # fmt: skip
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=drawn_claims())
+def test_the_databases_checks_are_a_backstop_of_the_rules(values):
+    """Model validation leaves a claim's check constraints to ``claim_errors`` (``clean()``)
+    and does not ask the database (``Claim.get_constraints``): that is right only if every
+    claim the database would refuse, the rules refuse too. Each drawn claim is put to the
+    database by Django's own check, one constraint at a time."""
+    claim = Claim(**values)
+    refused = []
+    for constraint in CHECKS:
+        try:
+            constraint.validate(Claim, claim)
+        except ValidationError:
+            refused.append(constraint.name)
+    if refused:
+        assert claim_errors(values, relation=None), (refused, values)
+
+
+def test_saving_a_claim_asks_the_database_no_check_it_has_already_made(world):
+    """The unique constraints are still asked (a taken identifier is refused on its field),
+    the check constraints are not: no query of their own, and no savepoint for them."""
+    claim = Claim(
+        conflict=world.conflict, claimant=world.ngo, subject=world.alpha, category=world.killed,
+        external_id="taken", figure_text="4", lower=4, upper=4, qualifier="exact", as_of=OCT_1,
+        stated_on=OCT_1,
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        claim.full_clean()
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not [q for q in sql if "_check" in q or "SAVEPOINT" in q], sql
+    assert any("external_id" in q for q in sql)  # the unique identifier, still asked
+    assert len(sql) == 5, sql  # four related rows exist, the identifier is free
