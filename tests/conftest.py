@@ -65,10 +65,10 @@ def _release_storage(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """pytest-django's test databases, and before they are dropped: a connection some thread
-    of a test left open (a live server's request thread, seen in the browser and backup tests)
-    is ended. PostgreSQL waits five seconds for it before it refuses to drop the database, at
-    the end of every worker's run."""
+    """pytest-django's test databases, and before they are dropped: a connection a test left
+    open is ended (one stays after the browser and backup tests; which thread holds it is not
+    known yet). PostgreSQL waited five seconds for it, then refused to drop the database, at
+    the end of a worker's run."""
     yield
     with django_db_blocker.unblock():
         from django.db import connection

@@ -380,8 +380,8 @@ def _elsewhere(url: str) -> bool:
 
 
 class _Audit:
-    """The target of lxml's HTML parser (libxml2, in C: the pure-Python ``html.parser`` took a
-    tenth of the hostile sweeps' time), told every start tag with its attributes."""
+    """The target of lxml's HTML parser (libxml2, in C: the pure-Python ``html.parser`` took up
+    to a tenth of the hostile sweeps' time), told every start tag with its attributes."""
 
     def __init__(self):
         self.problems: list[str] = []
