@@ -389,12 +389,6 @@ class _Audit:
     def start(self, tag, attrib):
         self.handle_starttag(tag, list(attrib.items()))
 
-    def end(self, tag):
-        pass
-
-    def data(self, data):
-        pass
-
     def close(self):
         return self.problems
 
