@@ -269,6 +269,15 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableChanges(self.model, historical_record)
 
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        """The revisions on a history page, with the related rows their diffs name. simple-history
+        joins every tracked foreign key into one query: for a claim (six of them, and the user)
+        PostgreSQL spends ~8 ms planning that join, more than the page takes to render. Each
+        foreign key's rows are read in one small query instead (``prefetch_related``)."""
+        rows = history_manager.filter(**{pk_name: object_id}).select_related("history_user")
+        related = [f.name for f in history_manager.model.tracked_fields if f.many_to_one]
+        return rows.prefetch_related(*related)
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         # Django adds its own delete_selected, which would not ask for a reason.

@@ -1,5 +1,6 @@
 """Personas and a small hand-made world shared by the tests."""
 
+import copy
 import datetime
 import os
 
@@ -87,8 +88,24 @@ def admin_user(db):
     return get_user_model().objects.create_superuser("boss", "boss@example.org", "pw-boss-123!")
 
 
-@pytest.fixture
-def world(db):
+TRANSACTIONAL = {"transactional_db", "live_server"}
+
+
+def shares_the_world(item) -> bool:
+    """Whether a test can take its world from its module's: it uses no database, or it asks
+    for the world and does not commit for real (no live server or other connection has to see
+    its writes)."""
+    marker, names = item.get_closest_marker("django_db"), set(item.fixturenames)
+    if marker is None and not {"db", *TRANSACTIONAL} & names:
+        return True
+    commits = TRANSACTIONAL & names or any(
+        marker is not None and marker.kwargs.get(name)
+        for name in ("transaction", "reset_sequences")
+    )
+    return "world" in names and not commits
+
+
+def make_world():
     """Two sides, a child party, a third country, claimants of each kind, a few categories."""
     w = type("World", (), {})()
     with change_context(user=None, reason=SETUP):
@@ -129,6 +146,31 @@ def world(db):
             slug="report", title="A report", publisher="Watchers", url="https://example.org/r"
         )
     return w
+
+
+@pytest.fixture(scope="module")
+def module_world(request, django_db_setup, django_db_blocker):
+    """The world made once for a module whose database tests all use it (Django's
+    ``setUpTestData``): in a transaction rolled back after the module's last test, each test
+    running in a savepoint inside it. None elsewhere: a test that did not ask for the world
+    must not find it, nor a transactional test a transaction around it."""
+    if not all(shares_the_world(item) for item in request.session.items
+               if item.module is request.module):  # fmt: skip
+        yield None
+        return
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield make_world()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(module_world, db):
+    """The small hand-made world (``make_world``); a test's own copy of the module's, or made
+    for the test in a module of transactional tests. Writes a test makes to it are undone after
+    the test either way."""
+    return make_world() if module_world is None else copy.deepcopy(module_world)
 
 
 @pytest.fixture
@@ -184,6 +226,21 @@ def _figures_follow_writes(monkeypatch):
         return original(self, **kwargs)
 
     monkeypatch.setattr(Client, "request", request)
+
+
+@pytest.fixture(autouse=True)
+def _template_instrumentation(request, monkeypatch):
+    """Django's test setup makes every template rendered copy its context for the test client
+    (``response.context``, ``response.templates``): a copy for each widget, hundreds on an
+    admin page, kept until the response goes. That was a fifth of the CPU time of the hostile
+    admin sweeps. Templates render as in production, unless a test is marked
+    ``template_context`` (it reads them); reading ``response.context`` unmarked fails, as it is
+    None."""
+    if request.node.get_closest_marker("template_context") is None:
+        from django.template.base import Template
+        from django.test.utils import _TestState
+
+        monkeypatch.setattr(Template, "_render", _TestState.saved_data.template_render)
 
 
 @pytest.fixture(autouse=True)

@@ -80,6 +80,7 @@ def test_civilians_killed_on_all_sides_count_the_ganja_boy_once(overview):
     assert "Russia 0 (1 named, already counted by another party)" in page
 
 
+@pytest.mark.template_context
 def test_more_than_700_keeps_its_words(overview, client):
     page = text(overview.content.decode())
     assert "more than 700" in page and "701" not in page
@@ -115,6 +116,7 @@ def test_no_editor_metrics_for_readers(overview):
     assert "flagged for editors" not in page and "contradiction" not in page.lower()
 
 
+@pytest.mark.template_context
 def test_the_overview_honours_as_of(client):
     """On 1 Nov 2020 Azerbaijan's 2,906 (stated in October 2021) was not known, and of its named
     dead only Colonel Shukur Hamidov (22 Oct 2020) was dated by then."""

@@ -42,6 +42,7 @@ def change_url(obj):
     return reverse("admin:%s_%s_change" % info, args=[obj.pk])
 
 
+@pytest.mark.template_context
 def test_the_second_save_is_refused_with_their_text_kept_and_the_change_shown(
     first, second, make_claim
 ):
@@ -126,6 +127,7 @@ def place(db):
     return place
 
 
+@pytest.mark.template_context
 def test_a_stale_inline_row_refuses_the_save(first, second, place):
     url = change_url(place)
     mine = form_values(first.get(url), "place_form")
@@ -157,6 +159,7 @@ def test_deleting_an_inline_row_changed_meanwhile_is_refused(first, second, plac
     assert PlaceName.objects.count() == 2
 
 
+@pytest.mark.template_context
 def test_a_stale_selection_refuses_the_whole_action(first, make_claim, admin_user):
     a, b = make_claim(), make_claim()
     url = reverse("admin:claims_claim_changelist")
@@ -198,6 +201,7 @@ def test_a_current_selection_acts(first, make_claim):
     assert Claim.objects.count() == 0
 
 
+@pytest.mark.template_context
 def test_restoring_from_a_stale_page_is_refused(first, make_claim, admin_user):
     claim = make_claim(figure_text="100")
     oldest = claim.history.earliest()

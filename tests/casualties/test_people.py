@@ -100,6 +100,7 @@ def test_the_status_changes_only_through_the_workflow(make_record, editor):
         record_update(record=record, user=editor, reason="x", status="published")
 
 
+@pytest.mark.template_context
 def test_the_admin_shows_publish_to_reviewers_only(client, make_record, editor, reviewer):
     record = make_record(status="in_review")
     url = reverse("admin:casualties_casualtyrecord_transition", args=[record.pk, "publish"])
@@ -177,6 +178,7 @@ def test_repeated_errors_are_grouped(world):
 # --- duplicates ------------------------------------------------------------------------------
 
 
+@pytest.mark.template_context
 def test_the_duplicates_page_pairs_a_name_across_scripts(client, make_record, editor):
     a = make_record(name="Sergey Shakaryan", rank="Colonel", external_id="sergey", date=None)
     b = make_record(name="Սերգեյ Շաքարյան", rank="Colonel", external_id="serg-hy", date=None)
@@ -188,6 +190,7 @@ def test_the_duplicates_page_pairs_a_name_across_scripts(client, make_record, ed
     assert "same rank" in rows[0]["pair"].reasons
 
 
+@pytest.mark.template_context
 def test_merging_keeps_both_and_counts_one(client, make_record, editor):
     a = make_record(name="Sergey Shakaryan", rank="Colonel", external_id="sergey", date=None)
     b = make_record(name="Սերգեյ Շաքարյան", rank="Colonel", external_id="serg-hy", date=None)
@@ -386,6 +389,7 @@ def test_the_admin_form_saves_a_draft_with_its_latin_form_and_reason(client, wor
     assert history_reasons(record) == ["From the list"]
 
 
+@pytest.mark.template_context
 def test_editors_change_drafts_only(client, make_record, editor):
     published = make_record(external_id="pub")
     draft = make_record(external_id="dr", status="draft")

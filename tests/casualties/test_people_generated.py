@@ -105,6 +105,7 @@ def test_the_import_preview_lists_the_planted_duplicates(register):
     assert len(found) >= len(register["planted"])
 
 
+@pytest.mark.template_context
 def test_duplicates_page_pairs_the_default_record_and_merging_drops_the_floor(client, register):
     client.force_login(register["reviewer"])
     url = reverse("admin:casualties_casualtyrecord_duplicates")

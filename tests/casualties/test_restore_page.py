@@ -35,6 +35,7 @@ def restore_url(claim, row):
     return reverse("admin:claims_claim_simple_history", args=[claim.pk, row.history_id])
 
 
+@pytest.mark.template_context
 def test_the_restore_page_shows_what_restoring_changes(as_admin, vandalised):
     claim, first = vandalised
     page = as_admin.get(restore_url(claim, first))
@@ -83,6 +84,7 @@ def test_a_deleted_objects_restore_page_says_so_and_lands_on_it(as_admin, make_c
     assert response["Location"] == change_url(claim)
 
 
+@pytest.mark.template_context
 def test_the_diff_leaves_out_the_status_a_restore_keeps(as_admin, make_claim, admin_user):
     from claims.services import claim_retract
 

@@ -116,6 +116,7 @@ def test_a_sources_page_links_to_adding_a_claim_from_it(as_editor, world):
     assert f"{ADD}?source={world.source.pk}" in page
 
 
+@pytest.mark.template_context
 def test_the_import_preview_shows_old_and_new_values(client, admin_user, world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

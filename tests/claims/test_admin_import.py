@@ -36,6 +36,7 @@ def test_preview_counts_and_writes_nothing(world, editor):
     assert not LogEntry.objects.exists()
 
 
+@pytest.mark.template_context
 def test_confirm_imports_with_history_and_one_redirect(world, editor, admin_user):
     page = upload(editor, csv_bytes([claim(), claim(external_id="c-2")]))
     token = page.context["token"]
@@ -74,6 +75,7 @@ def test_size_limit_is_checked_before_reading(world, editor, settings):
     assert "the most one import takes is" in page.content.decode()
 
 
+@pytest.mark.template_context
 def test_reimport_shows_unchanged_and_writes_no_history(world, editor):
     data = csv_bytes([claim()])
     editor.post(URL, {"token": upload(editor, data).context["token"], "confirm": "1"})
@@ -91,6 +93,7 @@ def test_editors_without_add_permission_cannot_import(world, client, django_user
     assert client.get(URL).status_code == 403
 
 
+@pytest.mark.template_context
 def test_public_overview_changes_after_an_import(world, editor, client):
     """An import notes its changes; its request follows them (the middleware), so the stored
     figures and the data state move before the next reader comes."""

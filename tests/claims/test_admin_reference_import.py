@@ -36,6 +36,7 @@ def confirm(client, model, page):
     return client.post(url, initial)
 
 
+@pytest.mark.template_context
 def test_sources_import_with_reason_and_user(world, editor, admin_user):
     url = reverse("admin:claims_source_import")
     data = SOURCES + "hrw-2020,HRW report,Human Rights Watch,https://hrw.org/x,2020-12-11,,,en,\n"
@@ -50,6 +51,7 @@ def test_sources_import_with_reason_and_user(world, editor, admin_user):
     assert not LogEntry.objects.exists()
 
 
+@pytest.mark.template_context
 def test_a_javascript_url_is_a_row_error(world, editor):
     url = reverse("admin:claims_source_import")
     data = SOURCES + "evil,Evil,,javascript:alert(1),,,,en,\n"
@@ -60,6 +62,7 @@ def test_a_javascript_url_is_a_row_error(world, editor):
     assert not Source.history.filter(slug="evil").exists()
 
 
+@pytest.mark.template_context
 def test_places_import_with_names_in_every_script(world, editor):
     url = reverse("admin:casualties_place_import")
     data = (
@@ -79,6 +82,7 @@ def test_places_import_with_names_in_every_script(world, editor):
     assert place.names.first().history.get().history_change_reason.startswith("Imported by boss")
 
 
+@pytest.mark.template_context
 def test_unknown_parent_party_is_a_row_error(world, editor):
     url = reverse("admin:casualties_party_import")
     data = "slug,name,conflict,kind,parent,side,description\nx,X,test-war,state,ghost,,\n"

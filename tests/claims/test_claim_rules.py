@@ -155,6 +155,7 @@ def through_the_service(fields) -> dict[str, list[str]]:
     return refused.value.message_dict
 
 
+@pytest.mark.template_context
 @pytest.mark.parametrize(("bad", "field", "message"), BAD)
 def test_the_admin_refuses_it_on_the_field(client, admin_user, world, bad, field, message):
     client.force_login(admin_user)
@@ -177,6 +178,7 @@ def test_the_service_refuses_it_on_the_field(world, bad, field, message):
     assert nothing_written()
 
 
+@pytest.mark.template_context
 @pytest.mark.parametrize(("bad", "field", "message"), BAD)
 def test_the_three_paths_say_the_same(client, admin_user, world, bad, field, message):
     """Each path's complete verdict on the claim: the same fields, the same messages."""

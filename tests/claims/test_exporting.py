@@ -268,6 +268,7 @@ class TestAdminExport:
         client.force_login(admin_user)
         assert len(admin_export(client, "claims.claim", "csv", "?p=1")) == 3
 
+    @pytest.mark.template_context
     def test_the_list_links_to_the_export_of_its_filter(self, client, admin_user, world):
         client.force_login(admin_user)
         response = client.get(reverse("admin:claims_claim_changelist") + "?status__exact=draft")

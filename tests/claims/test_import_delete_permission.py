@@ -78,6 +78,7 @@ def import_url():
     return reverse("admin:casualties_place_import")
 
 
+@pytest.mark.template_context
 @pytest.mark.parametrize("role", ["editor", "reviewer"])
 def test_dropping_a_name_without_the_delete_permission_is_a_row_error(
     import_url, stepanakert, client, member_of, role
@@ -100,6 +101,7 @@ def test_dropping_a_name_without_the_delete_permission_is_a_row_error(
     assert snapshot() == before
 
 
+@pytest.mark.template_context
 def test_the_confirm_checks_again_and_writes_nothing(import_url, stepanakert, client, editor):
     """A name added between the preview and the confirm would be deleted by the file: the
     confirm refuses it, writes none of the file's rows and says why."""
@@ -125,6 +127,7 @@ def test_the_confirm_checks_again_and_writes_nothing(import_url, stepanakert, cl
     assert not Place.objects.filter(slug="shusha").exists()
 
 
+@pytest.mark.template_context
 def test_an_editor_may_add_a_name(import_url, stepanakert, client, editor):
     client = logged_in(client, editor)
     data = places_file(stepanakert_row(f"{BOTH}; az=Xankəndi (Azerbaijani usage)"))
@@ -141,6 +144,7 @@ def test_an_editor_may_add_a_name(import_url, stepanakert, client, editor):
     assert added.history_change_reason == "Imported by editor from “places.csv” (admin)"
 
 
+@pytest.mark.template_context
 def test_an_editor_may_change_who_uses_a_name(import_url, stepanakert, client, editor):
     client = logged_in(client, editor)
     names = "en=Stepanakert (Armenian usage); en=Khankendi (Azerbaijani and Russian usage)"
@@ -149,6 +153,7 @@ def test_an_editor_may_change_who_uses_a_name(import_url, stepanakert, client, e
     assert PlaceName.objects.get(name="Khankendi").used_by == "Azerbaijani and Russian usage"
 
 
+@pytest.mark.template_context
 def test_a_file_without_names_leaves_them(import_url, stepanakert, client, editor):
     client = logged_in(client, editor)
     data = b"slug,name\nstepanakert,Stepanakert\n"
@@ -160,6 +165,7 @@ def test_a_file_without_names_leaves_them(import_url, stepanakert, client, edito
     assert names_of(stepanakert) == ["Khankendi", "Stepanakert"]
 
 
+@pytest.mark.template_context
 def test_an_administrator_may_drop_a_name(import_url, stepanakert, client, administrator):
     client = logged_in(client, administrator)
     data = places_file(stepanakert_row("en=Stepanakert (Armenian usage)"))
@@ -174,6 +180,7 @@ def test_an_administrator_may_drop_a_name(import_url, stepanakert, client, admin
     assert gone.history_change_reason == "Imported by administrator from “places.csv” (admin)"
 
 
+@pytest.mark.template_context
 def test_a_bad_names_cell_is_an_error_of_the_names_column(import_url, stepanakert, client, editor):
     client = logged_in(client, editor)
     page = upload(client, import_url, places_file(stepanakert_row("garbage")), "places.csv")

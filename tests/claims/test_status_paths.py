@@ -136,6 +136,7 @@ def test_the_add_form_makes_a_draft_whatever_status_is_posted(admin_client, make
     assert Claim.objects.get(external_id="added").status == "draft"
 
 
+@pytest.mark.template_context
 def test_no_admin_action_sets_a_status(admin_client, make_claim):
     claim = make_claim(status="draft")
     changelist = reverse("admin:claims_claim_changelist")

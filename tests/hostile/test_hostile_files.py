@@ -192,6 +192,7 @@ def reference_upload(client, url, data, name):
     return client.post(url, {"import_file": SimpleUploadedFile(name, data), "format": index})
 
 
+@pytest.mark.template_context
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "build", "expected"), HOSTILE, ids=IDS)
 def test_the_reference_import_refuses_hostile_files(client, admin_user, name, build, expected):
@@ -203,6 +204,7 @@ def test_the_reference_import_refuses_hostile_files(client, admin_user, name, bu
     assert not Source.objects.exists()
 
 
+@pytest.mark.template_context
 @pytest.mark.django_db
 def test_the_reference_import_offers_csv_xlsx_and_json_only(client, admin_user):
     client.force_login(admin_user)
@@ -222,6 +224,7 @@ def confirm_data(page, **overrides):
     return {**page.context["confirm_form"].initial, **overrides}
 
 
+@pytest.mark.template_context
 @pytest.mark.django_db
 def test_a_forged_import_file_name_is_refused_and_the_file_left_alone(
     client, admin_user, tmp_path, settings
@@ -254,6 +257,7 @@ def test_a_forged_import_file_name_is_refused_and_the_file_left_alone(
         victim.unlink(missing_ok=True)
 
 
+@pytest.mark.template_context
 @pytest.mark.django_db
 def test_a_missing_import_file_name_is_not_a_server_error(client, admin_user):
     client.force_login(admin_user)
@@ -265,6 +269,7 @@ def test_a_missing_import_file_name_is_not_a_server_error(client, admin_user):
     assert not Source.objects.exists()
 
 
+@pytest.mark.template_context
 @pytest.mark.django_db
 def test_an_expired_upload_is_refused_and_abandoned_uploads_are_removed(
     client, admin_user, monkeypatch
@@ -292,6 +297,7 @@ def test_an_expired_upload_is_refused_and_abandoned_uploads_are_removed(
     assert response.status_code == 302 and not Source.objects.exists()
 
 
+@pytest.mark.template_context
 @pytest.mark.django_db
 def test_the_reference_import_names_a_wrong_encoding_and_reads_utf16(client, admin_user):
     client.force_login(admin_user)

@@ -75,6 +75,7 @@ def whole_war(response, category):
     return row
 
 
+@pytest.mark.template_context
 def test_the_whole_war_estimate_stands_beside_the_sum_of_the_sides():
     row = whole_war(overview(), "military-killed")
     fig = row["figure"]
@@ -99,6 +100,7 @@ def test_the_whole_war_figure_page_explains_the_estimate(client):
     assert "7,600 (7,300–8,100)" in page and "The best value is 7,600" in page
 
 
+@pytest.mark.template_context
 def test_equipment_counts_roll_up_by_kind_and_by_outcome(client):
     def floor(category):
         response = client.get(reverse("casualties:figure", args=["armenia-and-artsakh", category]))
@@ -114,6 +116,7 @@ def test_equipment_counts_roll_up_by_kind_and_by_outcome(client):
     assert "Derived: the kinds of loss within it added" in response.content.decode()
 
 
+@pytest.mark.template_context
 def test_outcome_groups_stay_together_on_the_overview():
     [group] = [
         g for g in overview().context["sides"] if g["side"] and g["side"].slug == "armenian-side"
@@ -125,6 +128,7 @@ def test_outcome_groups_stay_together_on_the_overview():
     assert max(destroyed) < min(lost) or max(lost) < min(destroyed)  # not interleaved
 
 
+@pytest.mark.template_context
 def test_the_named_floor_is_on_the_overview():
     azerbaijan = line(overview(), "Azerbaijani side", "military-killed", "azerbaijan")
     assert azerbaijan.record_count == PEOPLE + 5
@@ -132,6 +136,7 @@ def test_the_named_floor_is_on_the_overview():
     assert azerbaijan.official.figure_text == "2,906"
 
 
+@pytest.mark.template_context
 def test_as_known_on_counts_only_the_people_dated_by_then(imported):
     day = datetime.date(2020, 10, 15)
     known = sum(n for d, n in imported.items() if d <= day)
@@ -140,6 +145,7 @@ def test_as_known_on_counts_only_the_people_dated_by_then(imported):
     assert fig.record_count == known < PEOPLE
 
 
+@pytest.mark.template_context
 def test_the_named_count_links_to_those_people(client):
     response = overview("?as_of=2020-10-15")
     html = response.content.decode()
