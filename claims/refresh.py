@@ -220,6 +220,8 @@ def _catch_up() -> int:
 
 
 def _recompute(scopes: dict, reason: str, note: str, user) -> int:
+    if not scopes:  # the notes move no figure (a source, a place no claim names)
+        return 0
     if ALL in scopes:
         scopes = dict.fromkeys(Conflict.objects.values_list("pk", flat=True), ALL)
     cats = load_categories()

@@ -37,8 +37,6 @@ from claims.models import Claim, Claimant, Source
 from claims.roles import EDITABLE, MATRIX
 from tests.admin_forms import form_values, selected, version_of
 
-pytestmark = pytest.mark.django_db
-
 A, E, R, D = "anonymous", "editor", "reviewer", "administrator"
 PEOPLE = [A, E, R, D]
 WALKED_ELSEWHERE = {Claim}  # tests/claims/test_roles.py
@@ -282,6 +280,9 @@ def login_as(client):
     return do
 
 
+# Only the walk needs the database: its module then makes the world once for all its cells
+# (tests/conftest.py: ``module_world``).
+@pytest.mark.django_db
 @pytest.mark.parametrize("person", PEOPLE)
 @pytest.mark.parametrize(("model", "row"), CELLS)
 def test_the_reference_role_matrix(world, login_as, person, model, row):
