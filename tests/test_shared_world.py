@@ -8,16 +8,15 @@ from casualties.models import Party
 
 pytestmark = pytest.mark.django_db
 
-CONFLICTS_SEEN = set()
-
 
 @pytest.mark.parametrize("turn", [1, 2, 3])
-def test_each_test_finds_the_world_as_it_was_made(world, turn):
+def test_each_test_finds_the_world_as_it_was_made(world, module_world, turn):
     assert Party.objects.get(pk=world.alpha.pk).name == "Alpha"
     assert Party.objects.filter(pk=world.neutral.pk).exists()
     assert world.alpha.name == "Alpha" and world.alpha_army.parent.name == "Alpha"
-    CONFLICTS_SEEN.add(world.conflict.pk)
-    assert len(CONFLICTS_SEEN) == 1  # made once for the module, not for each test
+    # The module's world, made once (every test here asks for it), in a copy of the test's own.
+    assert module_world is not None and world.conflict.pk == module_world.conflict.pk
+    assert world.alpha is not module_world.alpha
     # What this test changes, in the database and in its copy, the next one must not see.
     world.alpha.name = f"Renamed {turn}"
     world.alpha_army.parent.name = f"Renamed {turn}"
