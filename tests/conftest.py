@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test.utils import override_settings
 from hypothesis import settings as hypothesis_settings
+from pytest_django.fixtures import validate_django_db
 
 from casualties.history import change_context
 from casualties.models import Category, Conflict, Party, Side
@@ -98,10 +99,9 @@ def shares_the_world(item) -> bool:
     marker, names = item.get_closest_marker("django_db"), set(item.fixturenames)
     if marker is None and not {"db", *TRANSACTIONAL} & names:
         return True
-    commits = TRANSACTIONAL & names or any(
-        marker is not None and marker.kwargs.get(name)
-        for name in ("transaction", "reset_sequences")
-    )
+    # The marker read as pytest-django reads it (its arguments may also come by position).
+    transaction, reset_sequences, *_ = validate_django_db(marker) if marker else (False, False)
+    commits = TRANSACTIONAL & names or transaction or reset_sequences
     return "world" in names and not commits
 
 
