@@ -73,11 +73,30 @@ def canonical_url(path: str) -> str:
     return f"{site.rstrip('/')}{path}" if site else path
 
 
-def link_prefixes() -> dict[str, str]:
+def url_pieces(name: str, count: int) -> tuple[str, ...]:
+    """The literal pieces of the address of URL ``name`` around its ``count`` slugs, reversed
+    once with placeholders: ``join_url`` puts the slugs between them. The address's shape stays
+    in the URL patterns alone (a figure's address is not rebuilt here from a party's)."""
+    path, pieces = reverse(name, args=[f"slot{i}x" for i in range(count)]), []
+    for i in range(count):
+        head, _, path = path.partition(f"slot{i}x")
+        pieces.append(head)
+    return (*pieces, path)
+
+
+def join_url(pieces: tuple[str, ...], *slugs: str) -> str:
+    """The address from ``url_pieces`` with ``slugs`` in their places."""
+    return "".join(piece + slug for piece, slug in zip(pieces, (*slugs, ""), strict=True))
+
+
+def link_prefixes() -> dict:
     """The start of the addresses a long page links to many times (a claim, a party, a kind
     of loss, the people), reversed once: a slug is appended in the template, instead of one
-    ``{% url %}`` per link (thousands on a busy overview)."""
+    ``{% url %}`` per link (thousands on a busy overview). A figure's address has two slugs:
+    its pieces (``url_pieces``)."""
     return {
+        "figure": url_pieces("casualties:figure", 2),
+        "war_figure": url_pieces("casualties:war_figure", 2),
         "claim": reverse("casualties:claim", args=["-"])[:-2],
         "party": reverse("casualties:party", args=["-"])[:-2],
         "category": reverse("casualties:category", args=["-"])[:-2],
@@ -118,9 +137,9 @@ def claim_rows(claims, roles=None):
         role, note = roles.get(c.pk, ("", ""))
         relation = c.relation
         if c.subject_id is None:
-            figure_url = f"{links['war']}{c.conflict.slug}/{c.category.slug}/"
+            figure_url = join_url(links["war_figure"], c.conflict.slug, c.category.slug)
         else:
-            figure_url = f"{links['party']}{c.subject.slug}/{c.category.slug}/"
+            figure_url = join_url(links["figure"], c.subject.slug, c.category.slug)
         rows.append(
             {
                 "claim": c,
@@ -213,14 +232,12 @@ def independent_shown(fig) -> tuple[tuple, int]:
     return first, max(0, fig.independent_count - len(first))
 
 
-def figure_cell(result, party, category_result, *, as_of=None, parties_prefix=None):
-    """What an infobox cell needs: the figure, the disputed count and the link (built on
-    ``parties_prefix``, ``link_prefixes()["party"]``, when a long table passes it)."""
+def figure_cell(result, party, category_result, *, as_of=None, figure_pieces=None):
+    """What an infobox cell needs: the figure, the disputed count and the link (joined from
+    ``figure_pieces``, ``link_prefixes()["figure"]``, when a long table passes them)."""
     fig = category_result.figure(party.id)
-    if parties_prefix is None:
-        url = reverse("casualties:figure", args=[party.slug, category_result.category.slug])
-    else:
-        url = f"{parties_prefix}{party.slug}/{category_result.category.slug}/"
+    pieces = figure_pieces or url_pieces("casualties:figure", 2)
+    url = join_url(pieces, party.slug, category_result.category.slug)
     if as_of:
         url += f"?as_of={as_of.isoformat()}"
     independent, more = independent_shown(fig)
@@ -306,10 +323,10 @@ def _side_tables(result, side_id, as_of):
     if not lines:
         return [], []
     rows, disputed_only = [], []
-    prefix = link_prefixes()["party"]
+    pieces = link_prefixes()["figure"]
     for cr in _categories(result):
         cells = [
-            {**figure_cell(result, party, cr, as_of=as_of, parties_prefix=prefix), "depth": depth}
+            {**figure_cell(result, party, cr, as_of=as_of, figure_pieces=pieces), "depth": depth}
             for party, depth in lines
             if _says_something(cr.figure(party.id))
         ]

@@ -5,12 +5,20 @@ import datetime
 import io
 
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 
 from casualties.history import change_context
 from casualties.models import Event, Place, PlaceName
 from claims.models import Source
-from claims.public.views import csv_safe, http_url
+from claims.public.views import (
+    claim_rows,
+    csv_safe,
+    http_url,
+    join_url,
+    published_claims,
+    url_pieces,
+)
 
 D = datetime.date
 SETUP = "test setup"
@@ -495,3 +503,22 @@ def test_an_overview_cell_names_three_independent_claims_and_counts_the_rest(
         assert named == ["at least 100", "at least 150", "at least 300"], query
         assert shown.index("at least 300") < shown.index("at least 100")  # deciding first
         assert "2 more</a>" in shown, query
+
+
+def test_figure_links_follow_the_url_patterns(client, world, make_claim):
+    """A claim's figure address, in a claims table and in the overview, comes from the URL
+    pattern of a figure (one home): reshaped there, every link follows."""
+    on_party, on_war = make_claim(figure_text="12"), make_claim(figure_text="40", subject=None)
+    with override_settings(ROOT_URLCONF="tests.casualties.reshaped_urls"):
+        claims = sorted(published_claims(), key=lambda c: c.subject_id is None)
+        expected = [
+            "/losses/alpha/of/military-killed/",
+            "/losses/whole-war/test-war/of/military-killed/",
+        ]
+        assert [claim.figure_url for claim in (on_party, on_war)] == expected
+        assert [row["figure_url"] for row in claim_rows(claims)] == expected
+        page = client.get("/wars/test-war/").content.decode()
+        assert f'href="{expected[0]}"' in page and "/parties/alpha/military-killed/" not in page
+        # Slugs that look like the placeholders the pieces were cut at are only slugs.
+        pieces = url_pieces("casualties:figure", 2)
+        assert join_url(pieces, "slot1x", "slot0x") == "/losses/slot1x/of/slot0x/"
