@@ -72,19 +72,13 @@ class WorkflowAdminMixin:
             *super().get_urls(),
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
-        transitions = []
-        if obj is not None:
-            transitions = [
-                (
-                    TRANSITION_LABELS[name],
-                    reverse(self._url_name("transition"), args=[obj.pk, name]),
-                )
-                for name in self.allowed_transitions(request, obj)
-            ]
-        extra_context = {**(extra_context or {}), "transitions": transitions}
-        return super().change_view(request, object_id, form_url, extra_context)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The step buttons, from the object the change view has read (not read again).
+        context["transitions"] = [
+            (TRANSITION_LABELS[name], reverse(self._url_name("transition"), args=[obj.pk, name]))
+            for name in (self.allowed_transitions(request, obj) if obj is not None else ())
+        ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def transition_view(self, request, object_id, name):
         """Confirm a workflow step with a reason (a note to send back), then take it."""

@@ -1,7 +1,6 @@
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -65,15 +64,10 @@ class SourceAdmin(ReferenceImportMixin, ExportAdminMixin, HistoryAdmin):
     def claim_add_url(self, source) -> str:
         return f"{reverse('admin:claims_claim_add')}?{urlencode({FROM_SOURCE: source.pk})}"
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
-        extra = {}
-        if obj is not None and self._may_add_claims(request):
-            extra["add_claim_url"] = self.claim_add_url(obj)
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
-
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["may_add_claims"] = self._may_add_claims(request)
+        if obj is not None and obj.pk is not None and context["may_add_claims"]:
+            context["add_claim_url"] = self.claim_add_url(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _may_add_claims(self, request):

@@ -316,3 +316,29 @@ def test_changelist_query_count_does_not_grow(
     # 9 the page of claims with claimant, subject and category joined in.
     with django_assert_num_queries(9):
         client_as_admin.get(reverse("admin:claims_claim_changelist"))
+
+
+@pytest.mark.parametrize("status", ["draft", "published"])
+def test_a_change_page_reads_its_object_once_and_offers_its_steps(
+    client_as_admin, make_claim, world, status
+):
+    """The step buttons (a claim's) and "add a claim from this source" (a source's) come from
+    the object Django's change view read, not from a second read of it."""
+    claim = make_claim(status=status)
+    pages = [
+        (change_url(claim), '"claims_claim"', "/transition/"),
+        (reverse("admin:claims_source_change", args=[world.source.pk]), '"claims_source"',
+         f"?source={world.source.pk}"),
+    ]  # fmt: skip
+    for url, table, link in pages:
+        with CaptureQueriesContext(connection) as queries:
+            html = client_as_admin.get(url).content.decode()
+        reads = [q["sql"] for q in queries if f"FROM {table} " in q["sql"]
+                 and f'{table}."id" = ' in q["sql"]]  # fmt: skip
+        assert len(reads) == 1, reads
+        assert link in html, url
+    steps = {"draft": ["submit"], "published": ["retract"]}[status]
+    for name in steps:
+        assert reverse("admin:claims_claim_transition", args=[claim.pk, name]) in (
+            client_as_admin.get(change_url(claim)).content.decode()
+        )
