@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import tablib
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -29,7 +30,7 @@ from import_export.tmp_storages import BaseStorage
 
 from claims.importing import SPECS, import_file
 from claims.resources import COLUMNS
-from claims.tabular import FileError, detect_encoding, max_bytes, read_table
+from claims.tabular import FileError, max_bytes, read_table
 
 SESSION_KEY = "claims_import_uploads"
 MAX_ERRORS_SHOWN = 20  # in the message of a reference import whose confirm failed
@@ -366,21 +367,24 @@ class SignedUploadStorage(BaseStorage):
 
 
 class BoundedFormat:
-    """An import format that reads the upload through ``claims.tabular`` first: the same
-    limits (size, rows with blank ones, cells, an XLSX's inflated size and DOCTYPEs, JSON
-    nesting), encodings and header rules as every other import, before tablib builds the
-    whole file in memory."""
+    """An import format that reads the upload through ``claims.tabular``, the reader of every
+    other import: the same limits (size, rows with blank ones, cells, an XLSX's inflated size
+    and DOCTYPEs, JSON nesting), encodings, header rules and cell text (formula escapes and
+    XLSX's ``_xHHHH_`` undone, short rows padded, blank rows skipped). The dataset is built
+    from its rows, not by tablib's own loaders (whose XLSX loader failed on a row shorter than
+    the header, as the ledger's own downloads have)."""
 
     columns = ()
 
     def create_dataset(self, in_stream):
         data = in_stream.encode("utf-8") if isinstance(in_stream, str) else in_stream
         table = read_table(io.BytesIO(data), f"upload.{self.get_extension()}", self.columns)
-        for _ in table.rows():
-            pass  # every row is read, and counted, before tablib sees the file
-        if isinstance(in_stream, bytes) and not self.is_binary():
-            in_stream = in_stream.decode(detect_encoding(io.BytesIO(in_stream)))
-        return super().create_dataset(in_stream)
+        dataset = tablib.Dataset(headers=table.headers)
+        for number, row in table.rows():
+            if "__error__" in row:
+                raise FileError(f"Row {number}: {row['__error__']}. Nothing was imported.")
+            dataset.append([row.get(header, "") for header in table.headers])
+        return dataset
 
 
 IMPORT_FORMATS = (base_formats.CSV, base_formats.XLSX, base_formats.JSON)

@@ -70,7 +70,6 @@ from casualties.models import (
     Side,
 )
 from claims.models import Claim, Claimant, Source
-from claims.tabular import unescape_formula
 
 
 @dataclass(frozen=True)
@@ -353,10 +352,12 @@ class SourcesWidget(widgets.ManyToManyWidget):
 
 
 class TextWidget(widgets.CharWidget):
-    """Blank text is "", never None (the models keep blank text as "")."""
+    """Blank text is "", never None (the models keep blank text as ""). The file's reader
+    (``claims.tabular``, through ``claims.admin_import.BoundedFormat``) has undone the
+    formula escapes already."""
 
     def clean(self, value, row=None, **kwargs):
-        return unescape_formula("" if value is None else str(value))
+        return "" if value is None else str(value)
 
 
 def _fields_for(columns):

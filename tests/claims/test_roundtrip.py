@@ -8,9 +8,10 @@ import io
 import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 
 from casualties.history import change_context
-from casualties.models import CasualtyRecord, Place, PlaceName
+from casualties.models import CasualtyRecord, Event, Party, Place, PlaceName
 from casualties.services import record_create
 from claims import exporting
 from claims.models import Claim, ClaimSource, Source
@@ -132,3 +133,40 @@ def test_place_names_in_every_script_survive_the_reference_import(tricky):
     result = resources.PlaceResource().import_data(dataset, dry_run=True)
     assert not result.has_errors() and not result.has_validation_errors()
     assert {r.import_type for r in result.rows} == {"skip"}
+
+
+REFERENCE_TABLES = ["sources", "events", "parties", "places", "categories", "claimants"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", REFERENCE_TABLES)
+def test_a_reference_table_export_imports_back_unchanged(tricky, importer, tmp_path, fmt, name,
+                                                        capsys):  # fmt: skip
+    """What the downloads and the admin export write (empty trailing cells included, which an
+    XLSX leaves out of a row) is an import template: ``import_table`` reads it back as it is."""
+    with change_context(user=None, reason=SETUP):
+        Event.objects.create(
+            conflict=tricky.conflict,
+            name="=Shelling",
+            slug="shelling",
+            start_date=D(2020, 10, 4),
+            description="'=quoted\r\nline two",
+        )
+        Party.objects.filter(slug="beta").update(description="@mention")  # fmt: skip
+    path = tmp_path / f"{name}.{fmt}"
+    path.write_bytes(export(name, fmt))
+    call_command("import_table", str(path), "--user", importer.username)
+    count = exporting.table(name).model.objects.count()
+    assert f": imported 0 new, 0 changed, {count} unchanged {name}." in capsys.readouterr().out
+    assert Event.objects.get(slug="shelling").description == "'=quoted\r\nline two"
+
+
+def test_an_xlsx_row_wider_than_its_header_is_refused_naming_the_row(world, importer, tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["slug", "name", "conflict", "kind"])
+    book.active.append(["new-army", "New army", "test-war", "armed_force"])
+    book.active.append(["lost", "Lost", "test-war", "armed_force", None, "stray"])
+    book.save(tmp_path / "parties.xlsx")
+    with pytest.raises(CommandError, match=r"Row 3: 6 cells in a row of a 4-column file"):
+        call_command("import_table", str(tmp_path / "parties.xlsx"), "--user", importer.username)
+    assert not Party.objects.filter(slug="new-army").exists()
