@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import math
 from collections import defaultdict
 
 from claims.rules.types import (
@@ -70,6 +71,11 @@ def best_non_overlapping(rows: list[ClaimRow]) -> list[ClaimRow]:
     return sorted(chosen, key=lambda r: (r.period_start, r.id))
 
 
+def _ceiling(row: ClaimRow) -> float:
+    """The highest the claim allows: its upper bound, or none (infinity) for an open floor."""
+    return math.inf if row.upper is None else row.upper
+
+
 class _Group:
     """Works out one figure from one group's claims. Used by ``reconcile_category``."""
 
@@ -97,19 +103,26 @@ class _Group:
             self._flag_falls(dated)
             # Unknown order: the latest dated claims and the undated ones.
             current = [r for r in latest + undated if r.value is not None]
-            current.sort(key=lambda r: (r.value, r.id))
+            # By floor: of figures that agree, the highest floor stands (a count only grows).
+            current.sort(
+                key=lambda r: (-math.inf if r.lower is None else r.lower, _ceiling(r), r.id)
+            )
             unordered_noval = [r for r in latest + undated if r.value is None]
             kept = []
             if current:
-                smallest = current[0]
-                limit = max(smallest.value, 1) * CONTRADICTION_RATIO
-                outliers = [r for r in current[1:] if r.value >= limit]
-                agree = [r for r in current if r.value < limit or r is smallest]
+                # Ranges are compared by their closest values: a figure is very different from
+                # the lowest ceiling ("at most", a range's top, an exact figure) only if its
+                # floor is the ratio above it. "Several hundred" (200-999) and 416 agree; an
+                # open "more than 700" and 14,000 agree; 3,825 and 14,000 do not.
+                smallest = min(current, key=_ceiling)
+                limit = max(_ceiling(smallest), 1) * CONTRADICTION_RATIO
+                outliers = [r for r in current if r.lower is not None and r.lower >= limit]
+                agree = [r for r in current if r not in outliers]
                 stands = agree[-1]
                 for row in outliers:
                     self.roles[row.id] = (
                         FigureRole.HELD_OUT,
-                        f"{row.figure_text} is {row.value / max(smallest.value, 1):.1f} times "
+                        f"{row.figure_text} is {row.lower / max(_ceiling(smallest), 1):.1f} times "
                         f"{smallest.figure_text}, given by the same claimant for the same thing",
                     )
                 if outliers:
@@ -120,7 +133,7 @@ class _Group:
                             self.category_id,
                             self.event_id,
                             tuple(sorted(r.id for r in [smallest, *outliers])),
-                            round(outliers[-1].value / max(smallest.value, 1), 2),
+                            round(outliers[-1].lower / max(_ceiling(smallest), 1), 2),
                             f"{smallest.claimant_name} gave {smallest.figure_text} and "
                             + ", ".join(r.figure_text for r in outliers)
                             + " for the same thing, in no known order.",
@@ -148,7 +161,15 @@ class _Group:
         for row in dated:
             if row.value is None:
                 continue
-            if previous is not None and row.date > previous.date and row.value < previous.value:
+            # Fallen only if the later figure cannot be as high as the earlier floor: a
+            # vaguer later figure that still reaches it ("several hundred" after 322) agrees.
+            if (
+                previous is not None
+                and row.date > previous.date
+                and previous.lower is not None
+                and row.upper is not None
+                and row.upper < previous.lower
+            ):
                 self.contradictions.append(
                     Contradiction(
                         "cumulative_falls",

@@ -81,6 +81,44 @@ class TestPublishedAndSupersession:
         make_claim(figure_text="100", as_of=D(2020, 10, 20))
         assert kinds(world) == []
 
+    def test_a_vaguer_figure_that_reaches_the_others_agrees_with_them(self, world, make_claim):
+        """Found with a real register: "several hundred" (200-999) from the claimant who had
+        said 322 and 416 held 416 out as "2.1 times several hundred", flagged a fall from 322,
+        and lowered the figure to 200. Ranges are compared by their closest values."""
+        make_claim(figure_text="322", as_of=D(2020, 10, 20))
+        undated = make_claim(figure_text="416", as_of=None, stated_on=None)
+        vague = make_claim(figure_text="several hundred", lower=200, upper=999, qualifier="range",
+                           as_of=D(2020, 11, 10))  # fmt: skip
+        fig = figure_of(world)
+        assert (fig.lower, fig.deciding, fig.held_out) == (416, (undated.pk,), 0)
+        assert role_of(world, vague) == Role.SUPERSEDED
+        assert kinds(world) == []
+
+    def test_an_open_floor_agrees_with_any_higher_figure(self, world, make_claim):
+        make_claim(figure_text="more than 700", as_of=None, stated_on=None)
+        make_claim(figure_text="14,000", as_of=None, stated_on=None)
+        assert (figure_of(world).lower, kinds(world)) == (14000, [])
+
+    def test_a_floor_far_above_a_range_is_held_out(self, world, make_claim):
+        make_claim(figure_text="300 to 400", as_of=None, stated_on=None)
+        far = make_claim(figure_text="14,000", as_of=None, stated_on=None)
+        assert (figure_of(world).lower, kinds(world)) == (300, ["same_claimant"])
+        assert role_of(world, far) == Role.HELD_OUT
+
+    def test_an_upper_bound_alone_does_not_stand_over_a_floor(self, world, make_claim):
+        make_claim(figure_text="500", as_of=None, stated_on=None)
+        make_claim(figure_text="up to 7,000", as_of=None, stated_on=None)
+        assert (figure_of(world).lower, kinds(world)) == (500, [])
+
+    @pytest.mark.parametrize(("later", "falls"), [("300 to 650", False), ("300 to 500", True),
+                                                  ("at least 100", False), ("up to 599", True)])  # fmt: skip
+    def test_a_figure_falls_only_if_it_cannot_reach_the_earlier_floor(
+        self, world, make_claim, later, falls
+    ):
+        make_claim(figure_text="600 to 900", as_of=D(2020, 10, 1))
+        make_claim(figure_text=later, as_of=D(2020, 10, 20))
+        assert kinds(world) == (["cumulative_falls"] if falls else [])
+
     def test_discounted_claim_is_not_counted(self, world, make_claim):
         make_claim(figure_text="100")
         wrong = make_claim(figure_text="500", claimant=world.ngo, assessment="discounted")
