@@ -1,5 +1,7 @@
 """The war's world: conflicts, sides, parties, places, events, categories and named records."""
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -350,9 +352,16 @@ class CasualtyRecordQuerySet(models.QuerySet):
         return self.published().filter(merged_into__isnull=True)
 
     def known_on(self, day):
-        """Records of people dead, missing or hurt by ``day``: dated on or before it. Undated
-        records are left out of "as known on" views, as undated claims are (methodology)."""
-        return self.filter(date__lte=day)
+        """Records of people dead, missing or hurt by ``day``: dated on or before it; a date
+        known only to the month counts from the month's end (“October 2020” is certain only
+        on 31 October). Undated records are left out of "as known on" views, as undated
+        claims are (methodology)."""
+        month = CasualtyRecord.DatePrecision.MONTH
+        next_month = (day + datetime.timedelta(days=1)).replace(day=1)
+        return self.filter(
+            Q(date__lte=day) & ~Q(date_precision=month)
+            | Q(date_precision=month, date__lt=next_month)
+        )
 
     def matching(self, text: str):
         """Records whose name, transliterations or aliases contain ``text``, in any script and
@@ -583,6 +592,7 @@ class CasualtyRecord(models.Model):
             date_of_birth=self.date_of_birth,
             age=self.age,
             age_band=self.age_band,
+            date_precision=self.date_precision,
         )
         if errors:
             raise ValidationError(errors)

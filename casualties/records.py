@@ -25,6 +25,12 @@ def war_dates_text(start, end, name: str = "") -> str:
     return f"the war{f' “{name}”' if name else ''} ({span})"
 
 
+def month_end(day: datetime.date) -> datetime.date:
+    """The last day of ``day``'s month."""
+    first_of_next = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return first_of_next - datetime.timedelta(days=1)
+
+
 def record_errors(
     *,
     date,
@@ -36,21 +42,30 @@ def record_errors(
     date_of_birth=None,
     age=None,
     age_band: str = "",
+    date_precision: str = "day",
 ) -> dict[str, str]:
     """Field → message for every rule a record breaks (empty when it is valid).
 
     Dates against the war: a record dated before the war's start, or after its end, is refused,
     unless it is marked “died after the war of its effects” (wounds from it, a mine it left;
     outcome “killed” or “died of wounds”): those are counted by their own rule (methodology).
+    A date known only to the month is written as its 1st and is in the war if any day of the
+    month is (“September 2020” for a war from 27 September).
     """
     errors: dict[str, str] = {}
     if died_after_war and outcome not in AFTER_WAR_OUTCOMES:
         errors["died_after_war"] = (
             "Only a death (outcome “killed” or “died_of_wounds”) can be after the war."
         )
-    if date is not None and conflict_start is not None:
+    by_month = date_precision == CasualtyRecord.DatePrecision.MONTH
+    if date is not None and by_month and date.day != 1:
+        errors["date"] = (
+            f"{date.isoformat()}: a date known only to the month is written as its 1st "
+            f"({date.replace(day=1).isoformat()}), or give the day (date_precision “day”)."
+        )
+    elif date is not None and conflict_start is not None:
         war = war_dates_text(conflict_start, conflict_end, conflict_name)
-        if date < conflict_start:
+        if (month_end(date) if by_month else date) < conflict_start:
             errors["date"] = f"{date.isoformat()} is before {war} began."
         elif conflict_end is not None and date > conflict_end and not died_after_war:
             errors["date"] = (

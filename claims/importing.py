@@ -356,6 +356,7 @@ def _check_record(values: dict, wars: dict, err: Callable) -> None:
         died_after_war=values["died_after_war"], conflict_start=start,
         conflict_end=end, conflict_name=name, date_of_birth=values["date_of_birth"],
         age=values["age"], age_band=values["age_band"],
+        date_precision=values["date_precision"],
     )  # fmt: skip
     for field_name, message in errors.items():
         err(_RECORD_COLUMN.get(field_name, field_name), message)
