@@ -4,8 +4,11 @@ Blocking (so 100,000 records are not compared pairwise): two records are compare
 share a party and a blocking key of one of their names (``casualties.names.blocking_keys``):
 the sound key's words sorted, or the longest word with the others' initials. The sound key
 folds case, diacritics, script (anyascii) and the usual variants of transliteration schemes
-(y/i, sh/ch/tch, kh/x, doubled letters), so “Սերգեյ Շաքարյան”, “Сергей Шакарян” and “Sergey
-Shakaryan” meet in one block. A block bigger than ``MAX_BLOCK`` (a very common name) compares
+(y/i, sh/ch/tch, kh/x, doubled letters; a/e for Azerbaijani ə; h/g/k/q; -off for -ov; the
+vowel Eastern Armenian drops before -yan), so “Սերգեյ Շաքարյան”, “Сергей Шакарян” and “Sergey
+Shakaryan” meet in one block, as do “Məmmədov” and “Mamedov”, “Sargsyan” and “Саркисян”. A
+name with an h also has a sound key without it (Russian leaves an Armenian h out:
+“Harutyunyan”, “Арутюнян”); a candidate's blocks and name score use all its keys. A block bigger than ``MAX_BLOCK`` (a very common name) compares
 each record with the ``MAX_BLOCK`` before it only. Memory stays flat: with more than
 ``IN_MEMORY`` records the blocks are built in several passes over the records, each holding
 the blocks whose key hashes to it.
@@ -26,7 +29,7 @@ from zlib import crc32
 
 from rapidfuzz.fuzz import token_sort_ratio
 
-from casualties.names import blocking_keys, search_key, sound_key
+from casualties.names import blocking_keys, search_key, sound_key, sound_keys
 
 THRESHOLD = 85
 NAME_MIN = 85
@@ -64,7 +67,9 @@ def _script(name: str) -> str:
 def candidate(
     key, *, name, name_transliterated="", party_id, date, dob, rank, label=""
 ) -> Candidate:
-    sounds = tuple(dict.fromkeys(s for s in (sound_key(name), sound_key(name_transliterated)) if s))
+    sounds = tuple(
+        dict.fromkeys(s for n in (name, name_transliterated) for s in sound_keys(n) if s)
+    )
     blocks = frozenset(f"{party_id}|{b}" for sound in sounds for b in blocking_keys(sound))
     return Candidate(
         key, label or name, party_id, sounds, date, dob, search_key(rank),

@@ -366,12 +366,15 @@ class CasualtyRecordQuerySet(models.QuerySet):
     def matching(self, text: str):
         """Records whose name, transliterations or aliases contain ``text``, in any script and
         in Latin letters, ignoring case and diacritics (``casualties.names.search_key``)."""
-        from casualties.names import search_key, sound_key
+        from casualties.names import search_key, sound_keys
 
         key = search_key(text)
         if not key:
             return self
-        return self.filter(Q(search_text__contains=key) | Q(search_text__contains=sound_key(text)))
+        match = Q(search_text__contains=key)
+        for sound in sound_keys(text):
+            match |= Q(search_text__contains=sound)
+        return self.filter(match)
 
     def in_register(self):
         """The public register: published, not merged away, with what a list row shows."""
