@@ -200,10 +200,10 @@ def _keep_consistent(result: CategoryResult) -> None:
                 f"{fig.lower:,}: it is left open, and the contradiction flagged for editors."
             )
             fig.upper = None
-        if fig.best is not None and (
-            (fig.lower is not None and fig.best < fig.lower)
-            or (fig.upper is not None and fig.best > fig.upper)
-        ):
+        below = fig.best is not None and fig.lower is not None and fig.best < fig.lower
+        if below or (fig.best is not None and fig.upper is not None and fig.best > fig.upper):
+            where = "below the floor" if below else "above the upper bound"
+            fig.rule += f" That best value, {fig.best:,}, is {where}: no best value is given."
             fig.best = None
 
 

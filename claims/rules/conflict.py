@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from claims.rules.category import _keep_consistent, _name, reconcile_category
+from claims.rules.group import estimate_note
 from claims.rules.types import (
     CategoryResult,
     CategoryRow,
     ClaimRow,
     Figure,
+    FigureRole,
     PartyRow,
     _plural,
     tree_order,
@@ -44,7 +46,7 @@ def reconcile_conflict(
             )
     roll_up_categories(results, cats)
     for result in results.values():
-        whole_war(result, parties)
+        whole_war(result, parties, by_category.get(result.category.id, []))
         _keep_consistent(result)
         result.contradictions.sort(key=lambda c: c.signature)
     return results
@@ -130,10 +132,11 @@ def _roll_up_one(results, cats, cid, key, splits) -> None:
     result.figures[key] = fig
 
 
-def whole_war(result: CategoryResult, parties: dict[int, PartyRow]) -> None:
+def whole_war(result: CategoryResult, parties: dict[int, PartyRow], rows=()) -> None:
     """The whole war's figure of one category: at least the parties' floors added (each named
     person once, ``Figure.total_share``), and whatever the claims about the whole war give
-    (an independent estimate's range and best value)."""
+    (an independent estimate's range and best value). ``rows``: the category's claims, whose
+    estimates about the whole war are placed again against a floor the parties raised."""
     roots = sorted(p.id for p in parties.values() if p.parent_id is None)
     parts = [
         f for r in roots if (f := result.figures.get((r, None))) is not None and f.lower is not None
@@ -157,10 +160,22 @@ def whole_war(result: CategoryResult, parties: dict[int, PartyRow]) -> None:
     if fig.lower is not None and fig.lower >= total:
         fig.rule += f" The parties' floors add up to {total:,}, no more."
         return
+    own_rule = fig.rule
     fig.lower, fig.basis, fig.derived = total, "rollup", True
     fig.deciding = tuple(sorted({*fig.deciding, *(i for f in parts for i in f.deciding)}))
     rule = f"The parties' floors added: {names} = {total:,}."
-    fig.rule = f"{rule} {fig.rule}" if fig.rule else rule
+    for row in rows:
+        role = result.roles.get(row.id, ("",))[0]
+        if row.subject_id is None and row.event_id is None and role == FigureRole.ESTIMATE:
+            result.roles[row.id] = (role, estimate_note(row, fig))
+            result.roles_by_subject.get(None, {})[row.id] = result.roles[row.id]
+    # The claims about the whole war were read first; said as theirs, not as the figure's.
+    fig.rule = (
+        f"{rule} That is the floor, above what the claims about the whole war give alone. "
+        f"The claims alone: {own_rule}"
+        if own_rule
+        else rule
+    )
 
 
 def _closure(links: dict[int, set[int]], ids) -> set[int]:

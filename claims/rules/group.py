@@ -71,6 +71,13 @@ def best_non_overlapping(rows: list[ClaimRow]) -> list[ClaimRow]:
     return sorted(chosen, key=lambda r: (r.period_start, r.id))
 
 
+def estimate_note(row: ClaimRow, figure: Figure) -> str:
+    """Where an independent estimate that sets neither bound lies against the figure."""
+    if figure.lower is not None and row.upper is not None and row.upper < figure.lower:
+        return f"at most {row.upper:,}: below the floor of {figure.lower:,}"
+    return "within the bounds"
+
+
 def _ceiling(row: ClaimRow) -> float:
     """The highest the claim allows: its upper bound, or none (infinity) for an open floor."""
     return math.inf if row.upper is None else row.upper
@@ -334,6 +341,9 @@ class _Group:
                 )
         elif figure.lower is not None:
             reasons.append("No independent claim gives an upper bound, so it stays open.")
+        for row in standing:
+            if self.roles.get(row.id, ("",))[0] == FigureRole.ESTIMATE:
+                self.roles[row.id] = (FigureRole.ESTIMATE, estimate_note(row, figure))
         if figure.disputed:
             reasons.append(
                 f"{_plural(figure.disputed, 'adversary claim')} shown as disputed, not counted."

@@ -55,7 +55,7 @@ class FigureRole:
         FLOOR: "sets the floor",
         UPPER: "sets the upper bound",
         COUNTED: "counted, below the floor",
-        ESTIMATE: "independent estimate, within the bounds",
+        ESTIMATE: "independent estimate",
         PART: "counted as part of the war",
         SUPERSEDED: "superseded by a later claim",
         HELD_OUT: "held out: contradicted, flagged for editors",

@@ -119,6 +119,12 @@ class TestPublishedAndSupersession:
         make_claim(figure_text=later, as_of=D(2020, 10, 20))
         assert kinds(world) == (["cumulative_falls"] if falls else [])
 
+    def test_an_estimate_below_the_floor_says_so(self, world, make_claim):
+        make_claim(figure_text="3,825")  # Alpha's own count
+        below = make_claim(figure_text="2,500 to 3,000", claimant=world.ngo)
+        roles = result_for(world).roles
+        assert roles[below.pk] == (Role.ESTIMATE, "at most 3,000: below the floor of 3,825")
+
     def test_discounted_claim_is_not_counted(self, world, make_claim):
         make_claim(figure_text="100")
         wrong = make_claim(figure_text="500", claimant=world.ngo, assessment="discounted")

@@ -66,3 +66,30 @@ def test_bounds_typed_without_a_best_drop_a_best_they_leave_out(world, make_clai
     claim_update(claim=item, user=None, reason="fix", lower=200, upper=300, qualifier="range")
     item.refresh_from_db()
     assert (item.lower, item.best, item.upper) == (200, None, 300)
+
+
+@pytest.mark.django_db
+def test_the_explanation_names_the_floor_and_best_value_the_figure_has(world, make_claim):
+    """Found with outside data: the whole war's explanation went on with the claims' own floor
+    (5,001) and a best value below the parties' floors the figure took, as if they were its."""
+    from casualties.history import change_context
+    from claims.models import Claimant
+
+    with change_context(user=None, reason="test"):
+        first = Claimant.objects.create(name="First", slug="first", kind="ngo")
+        second = Claimant.objects.create(name="Second", slug="second", kind="academic")
+    make_claim(figure_text="3,825")
+    make_claim(subject=world.beta, claimant=world.beta_mod, figure_text="3,447")
+    make_claim(subject=None, claimant=world.ngo, figure_text="more than 5,000")
+    low = make_claim(subject=None, claimant=first, figure_text="about 6,500")
+    make_claim(subject=None, claimant=second, figure_text="about 6,944")
+    result = compute(world.conflict.pk).categories[world.killed.pk]
+    fig = result.figure(None)
+    # An estimate whose top is under the floor the parties raised is not "within the bounds".
+    assert result.roles[low.pk] == ("estimate", "at most 7,150: below the floor of 7,272")
+    assert (fig.lower, fig.best) == (7272, None)
+    assert fig.rule.startswith(
+        "The parties' floors added: Alpha 3,825 + Beta 3,447 = 7,272. That is the floor, above "
+        "what the claims about the whole war give alone. The claims alone: The floor is 5,001"
+    )
+    assert fig.rule.endswith("is below the floor: no best value is given.")
