@@ -142,6 +142,26 @@ def reconcile_category(
                 and row.lower > ancestor.lower
             ]
             if not over:
+                # No single claim is above the whole: a running total of period claims (or an
+                # event's figure) is. It is kept, and flagged as a part above the whole.
+                child_flags.append(
+                    Contradiction(
+                        "child_above_parent",
+                        subject_id,
+                        category.id,
+                        None,
+                        tuple(sorted({*fig.deciding, *ancestor.deciding})),
+                        round(fig.lower / max(ancestor.lower, 1), 2),
+                        f"{_name(parties, subject_id)}: {fig.lower:,}, from claims none of "
+                        f"which is above it alone, is above the {ancestor.lower:,} given for "
+                        f"{_name(parties, ancestor.subject_id)}, which contains it.",
+                    )
+                )
+                fig.rule += (
+                    f" It is above the {ancestor.lower:,} of "
+                    f"{_name(parties, ancestor.subject_id)}, which contains it, though no single "
+                    "claim is: kept, and flagged for editors."
+                )
                 break
             child_flags.append(
                 Contradiction(
@@ -283,8 +303,16 @@ def _roll_up(result, parties, children, category, record_counts, subtree):
             continue
         lowers = [f for f in kid_figs if f.lower is not None]
         total = sum(f.lower for f in lowers)
-        records = own.record_count if own is not None else 0
+        # The named records of the party and every party within it, as a subject's own
+        # figure counts them (a parent with no claims and no records of its own has its
+        # children's).
+        records = (
+            own.record_count
+            if own is not None
+            else sum(record_counts.get(p, 0) for p in subtree(party.id))
+        )
         fig = own or Figure(party.id, category.id, None)
+        fig.record_count = records
         fig.basis = "rollup"
         fig.derived = True
         fig.deciding = tuple(sorted({i for f in kid_figs for i in f.deciding}))

@@ -180,6 +180,25 @@ class TestFloorsAndBounds:
         fig = figure_of(world)
         assert (fig.lower, fig.record_count, fig.basis) == (3, 3, "records")
 
+    @pytest.mark.parametrize("as_of", [None, D(2020, 10, 20)])
+    def test_a_parent_without_claims_names_the_people_of_its_parts(self, world, make_claim,
+                                                                   as_of):  # fmt: skip
+        """Found with outside data: a parent party with no claims of its own (or none known
+        yet, as known on a past day) reported 0 named people though its parts' were counted."""
+        make_claim(figure_text="5", subject=world.alpha_army, as_of=D(2020, 10, 1),
+                   stated_on=D(2020, 10, 1))  # fmt: skip
+        make_claim(figure_text="900", as_of=D(2020, 11, 1), stated_on=D(2020, 11, 1))  # later
+        with change_context(user=None, reason="test setup"):
+            for i in range(3):
+                CasualtyRecord.objects.create(
+                    conflict=world.conflict, external_id=f"r{i}", name=f"Person {i}",
+                    role="serviceman", party=world.alpha_army, outcome="killed",
+                    status="published", date=D(2020, 10, 2),
+                )  # fmt: skip
+        fig = figure_of(world, as_of=as_of)
+        expected = (900, 3) if as_of is None else (5, 3)
+        assert (fig.lower, fig.record_count) == expected
+
     def test_an_event_figure_is_a_floor_for_the_whole_war(self, world, make_claim):
         with change_context(user=None, reason="test setup"):
             event = world.conflict.events.create(
@@ -292,6 +311,23 @@ class TestParties:
         [flag] = result_for(world).contradictions
         assert flag.kind == "child_above_parent"
         assert set(flag.claim_ids) == {parent.pk, child.pk}
+
+    def test_a_running_total_above_the_parent_is_flagged(self, world, make_claim):
+        """Found with outside data: two period claims about a part (120 and 100, periods apart)
+        add up to 220, above the whole's 187, though neither is above it alone."""
+        parent = make_claim(figure_text="187")
+        first, second = (
+            make_claim(figure_text=text, subject=world.alpha_army, scope="period", as_of=None,
+                       period_start=start, period_end=end)
+            for text, start, end in [("120", D(2020, 9, 27), D(2020, 9, 30)),
+                                     ("100", D(2020, 10, 1), D(2020, 10, 15))]
+        )  # fmt: skip
+        child_fig = figure_of(world, subject=world.alpha_army)
+        assert (child_fig.lower, child_fig.derived) == (220, True)
+        assert "though no single claim is: kept, and flagged for editors" in child_fig.rule
+        [flag] = result_for(world).contradictions
+        assert flag.kind == "child_above_parent"
+        assert set(flag.claim_ids) == {parent.pk, first.pk, second.pk}
 
     def test_totals_add_the_floors_of_top_level_parties(self, world, make_claim):
         make_claim(figure_text="85", category=world.civilians_killed)
