@@ -25,7 +25,7 @@ from claims.api.pagination import ListingPagination
 from claims.models import Claim, Claimant, ClaimSource, Relation
 from claims.public.downloads import public_queryset
 from claims.public.views import people_filters, people_queryset
-from claims.rules import RECORD_COUNTS, Figure, FigureRole
+from claims.rules import Figure, FigureRole
 
 # The subject filter's words for "the whole war, all parties" (claims with no subject party).
 WHOLE_WAR_WORDS = ("", "all")
@@ -221,8 +221,8 @@ PEOPLE_FILTERS = [
     OpenApiParameter(
         "category",
         str,
-        enum=sorted(RECORD_COUNTS),
-        description="The people a named floor counts in this category.",
+        description="A kind of loss's slug: the people its named floor counts (for a kind "
+        "that adds up others, theirs; nobody for a kind that counts no named people).",
     ),
     OpenApiParameter("place", str, description="A place's slug."),
     OpenApiParameter("event", str, description="An event's slug."),

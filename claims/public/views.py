@@ -14,7 +14,7 @@ import re
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +24,7 @@ from casualties.models import CasualtyRecord, Category, Conflict, Event, Party, 
 from claims import figure_store, rules
 from claims import reconciliation as recon
 from claims.figures import ABOUT_PERCENT
+from claims.loaders import load_categories
 from claims.models import WHOLE_WAR, Claim, Claimant, ClaimSource, Relation
 from claims.public import charts
 from claims.public.page_cache import cached_page
@@ -881,7 +882,7 @@ def people_filters(request):
         "outcome": get.get("outcome", "")
         if get.get("outcome") in CasualtyRecord.Outcome.values
         else "",
-        "category": get.get("category", "") if get.get("category") in rules.RECORD_COUNTS else "",
+        "category": get.get("category", "").strip()[:100],
         "place": get.get("place", "").strip()[:100],
         "event": get.get("event", "").strip()[:120],
         "from": _date_param(request, "from"),
@@ -903,18 +904,31 @@ def party_subtree(parties, slug) -> list[int]:
     return ids
 
 
+def counted_kinds(slug: str) -> list[tuple[frozenset, frozenset]]:
+    """The (roles, outcomes) the named floor of the kind of loss ``slug`` counts: its own
+    (``rules.RECORD_COUNTS``) and its parts' ("killed or missing" adds the named floors of
+    "killed" and "missing"). None for a kind that counts no named people, or no such kind."""
+    categories = load_categories()
+    ids = [c.id for c in categories if c.slug == slug]
+    parts = rules.parts_of(categories, ids) if ids else set()
+    counted = {c.slug for c in categories if c.id in parts} & set(rules.RECORD_COUNTS)
+    return [rules.RECORD_COUNTS[s] for s in sorted(counted)]
+
+
 def people_queryset(filters, parties):
     """Published records, one per person, filtered as the named floors count them: a party
-    with the parties inside it, a kind of loss by its roles and outcomes
-    (``reconciliation.RECORD_COUNTS``)."""
+    with the parties inside it, a kind of loss by the roles and outcomes its named floor
+    counts (``counted_kinds``; nobody for a kind that counts no one)."""
     qs = CasualtyRecord.objects.in_register()
     if filters["q"]:
         qs = qs.matching(filters["q"])
     if filters["party"]:
         qs = qs.filter(party_id__in=party_subtree(parties, filters["party"]))
     if filters["category"]:
-        roles, outcomes = rules.RECORD_COUNTS[filters["category"]]
-        qs = qs.filter(role__in=sorted(roles), outcome__in=sorted(outcomes))
+        kinds = Q(pk__in=[])
+        for roles, outcomes in counted_kinds(filters["category"]):
+            kinds |= Q(role__in=sorted(roles), outcome__in=sorted(outcomes))
+        qs = qs.filter(kinds)
     if filters["role"]:
         qs = qs.filter(role=filters["role"])
     if filters["outcome"]:
