@@ -33,7 +33,6 @@ one note per conflict and category it wrote, and per category its claims' figure
 the stored figures follow once it commits (``claims.refresh``).
 """
 
-import datetime
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -65,17 +64,14 @@ from claims.resources import (
     may_delete,
     parse_sources,
 )
-from claims.tabular import FileError, read_table
+from claims.tabular import FileError, parse_bool, parse_date, parse_whole_number, read_table
 
 VERSION_FIELD = "version"  # casualties.concurrency: every tracked row has one
 
 CHUNK = 2000
 SAMPLE_ROWS = 50  # rows of each class kept for the preview page
 _ID = re.compile(r"^[-a-zA-Z0-9_]+$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TRUE = {"true", "1", "yes", "y"}
 _TEXT = {"CharField", "TextField", "SlugField"}
-_FALSE = {"false", "0", "no", "n", ""}
 
 
 @dataclass(frozen=True)
@@ -265,29 +261,11 @@ def _convert(spec: Spec, lookups: _Lookups, col: Col, raw: str):
             items.append((known[slug], locator))
         return items
     if col.kind == "int":
-        value = raw.strip()
-        if not value:
-            return None
-        if not value.isdigit() or not value.isascii() or int(value) > MAX_VALUE:
-            raise ValueError(f"“{value[:40]}” is not a whole number (0 or more)")
-        return int(value)
+        return parse_whole_number(raw, MAX_VALUE)
     if col.kind == "date":
-        value = raw.strip()
-        if not value:
-            return None
-        try:
-            if not _DATE.match(value):
-                raise ValueError
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"“{value[:40]}” is not a date written YYYY-MM-DD") from None
+        return parse_date(raw)
     if col.kind == "bool":
-        value = raw.strip().lower()
-        if value in _TRUE:
-            return True
-        if value in _FALSE:
-            return False
-        raise ValueError(f"“{raw[:40]}” is not true or false")
+        return parse_bool(raw)
     if col.kind == "choice":
         value = raw.strip()
         if not value:

@@ -69,7 +69,9 @@ from casualties.models import (
     PlaceName,
     Side,
 )
+from claims.figures import MAX_VALUE
 from claims.models import Claim, Claimant, Source
+from claims.tabular import parse_bool, parse_date, parse_whole_number
 
 
 @dataclass(frozen=True)
@@ -360,6 +362,27 @@ class TextWidget(widgets.CharWidget):
         return "" if value is None else str(value)
 
 
+class DateWidget(widgets.DateWidget):
+    """Read as every import reads a date (``claims.tabular.parse_date``), with its message."""
+
+    def clean(self, value, row=None, **kwargs):
+        return parse_date("" if value is None else str(value))
+
+
+class WholeNumberWidget(widgets.IntegerWidget):
+    """Read as every import reads a whole number (``claims.tabular.parse_whole_number``)."""
+
+    def clean(self, value, row=None, **kwargs):
+        return parse_whole_number("" if value is None else str(value), MAX_VALUE)
+
+
+class BooleanWidget(widgets.BooleanWidget):
+    """Read as every import reads true or false (``claims.tabular.parse_bool``)."""
+
+    def clean(self, value, row=None, **kwargs):
+        return parse_bool("" if value is None else str(value))
+
+
 def _fields_for(columns):
     attrs = {}
     for col in columns:
@@ -372,11 +395,11 @@ def _fields_for(columns):
         elif col.attr == "version":
             continue  # the stale-version check is the fast importer's (claims.importing)
         elif col.kind == "int":
-            widget = widgets.IntegerWidget()
+            widget = WholeNumberWidget()
         elif col.kind == "date":
-            widget = widgets.DateWidget(format="%Y-%m-%d")
+            widget = DateWidget(format="%Y-%m-%d")
         elif col.kind == "bool":
-            widget = widgets.BooleanWidget()
+            widget = BooleanWidget()
         else:
             widget = TextWidget()
         attrs[col.name] = fields.Field(attribute=col.attr, column_name=col.name, widget=widget)

@@ -45,6 +45,47 @@ def unescape_formula(value: str) -> str:
     return value
 
 
+# --- the text of one cell as a value: one home for the claims' and records' import
+# (``claims.importing``) and the reference tables' (``claims.resources``' widgets) -----------
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TRUE_WORDS = frozenset({"true", "1", "yes", "y"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n", ""})
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """``YYYY-MM-DD``, or None for an empty cell; else a ValueError saying so."""
+    value = text.strip()
+    if not value:
+        return None
+    try:
+        if not _DATE.match(value):
+            raise ValueError
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"“{value[:40]}” is not a date written YYYY-MM-DD") from None
+
+
+def parse_whole_number(text: str, largest: int) -> int | None:
+    """A whole number without separators (0 to ``largest``), or None for an empty cell."""
+    value = text.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not value.isascii() or int(value) > largest:
+        raise ValueError(f"“{value[:40]}” is not a whole number (0 or more)")
+    return int(value)
+
+
+def parse_bool(text: str) -> bool:
+    """``true``/``false`` (also yes/no, 1/0; an empty cell is false)."""
+    value = text.strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ValueError(f"“{text[:40]}” is not true or false")
+
+
 # --- reading an uploaded or command-line file into rows --------------------------------------
 # CSV, XLSX and JSON. CSV and XLSX are read as a stream (one row at a time); JSON is parsed
 # whole, which the size limit bounds. A problem with the file as a whole raises ``FileError``
