@@ -157,8 +157,9 @@ def whole_war(result: CategoryResult, parties: dict[int, PartyRow], rows=()) -> 
     fig = result.figures.get((None, None))
     if fig is None:
         fig = result.figures[(None, None)] = Figure(None, result.category.id, None)
+    bound = _bound_by_the_parties(fig, [result.figures.get((r, None)) for r in roots])
     if fig.lower is not None and fig.lower >= total:
-        fig.rule += f" The parties' floors add up to {total:,}, no more."
+        fig.rule += f" The parties' floors add up to {total:,}, no more.{bound}"
         return
     own_rule = fig.rule
     fig.lower, fig.basis, fig.derived = total, "rollup", True
@@ -172,10 +173,20 @@ def whole_war(result: CategoryResult, parties: dict[int, PartyRow], rows=()) -> 
     # The claims about the whole war were read first; said as theirs, not as the figure's.
     fig.rule = (
         f"{rule} That is the floor, above what the claims about the whole war give alone. "
-        f"The claims alone: {own_rule}"
+        f"The claims alone: {own_rule}{bound}"
         if own_rule
-        else rule
+        else rule + bound
     )
+
+
+def _bound_by_the_parties(fig: Figure, roots: list[Figure | None]) -> str:
+    """With no upper bound from the claims about the whole war, the parties' upper bounds
+    added bound it, when every party has a figure with one (a party with none could have lost
+    any number). Returns the sentence saying so, or ""."""
+    if fig.upper is not None or not roots or any(f is None or f.upper is None for f in roots):
+        return ""
+    fig.upper = sum(f.upper for f in roots)
+    return f" The upper bound is the parties' upper bounds added, {fig.upper:,}: each has one."
 
 
 def _closure(links: dict[int, set[int]], ids) -> set[int]:

@@ -93,3 +93,20 @@ def test_the_explanation_names_the_floor_and_best_value_the_figure_has(world, ma
         "what the claims about the whole war give alone. The claims alone: The floor is 5,001"
     )
     assert fig.rule.endswith("is below the floor: no best value is given.")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("neutral_bounded", [True, False])
+def test_the_parties_upper_bounds_added_bound_the_whole_war(world, make_claim, neutral_bounded):
+    """Found with outside data: every party's figure had an upper bound, the whole war's none.
+    Added, they bound it, but only if every party has one (a party without could be any)."""
+    make_claim(figure_text="3,825")
+    make_claim(subject=world.beta, claimant=world.beta_mod, figure_text="2,906")
+    make_claim(claimant=world.ngo, figure_text="3,000 to 5,000")
+    make_claim(subject=world.beta, claimant=world.ngo, figure_text="2,500 to 4,000")
+    if neutral_bounded:
+        make_claim(subject=world.neutral, claimant=world.ngo, figure_text="up to 10")
+    fig = compute(world.conflict.pk).categories[world.killed.pk].figure(None)
+    assert (fig.lower, fig.upper) == (6731, 9010 if neutral_bounded else None)
+    said = "The upper bound is the parties' upper bounds added, 9,010: each has one."
+    assert (said in fig.rule) is neutral_bounded
