@@ -411,14 +411,24 @@ def read_table(f, name: str, columns: Sequence) -> Table:
         return _read_json(text, columns, note)
     # A cell can be as long as the file may be (the csv module's default stops at 128 KB).
     csv.field_size_limit(max(csv.field_size_limit(), max_bytes()))
-    records = _csv_records(csv.reader(text), 1, _Budget())
-    for _, raw in records:
-        if any(cell.strip() for cell in raw):
-            break
-    else:
-        raise FileError("The file has no header row (it holds only blank lines).")
+    records, raw = _csv_header(csv.reader(text))
+    if len(raw) == 1 and ";" in raw[0]:
+        # One header cell holding semicolons: Excel's "CSV" in the many locales whose decimal
+        # mark is a comma separates cells with semicolons. Read again, so separated.
+        text.seek(0)
+        records, raw = _csv_header(csv.reader(text, delimiter=";"))
+        note = " and ".join(filter(None, [note, "read as separated by semicolons"]))
     headers = _check_header(raw, columns)
     return Table("csv", headers, _csv_rows(records, headers), note)
+
+
+def _csv_header(reader) -> tuple[Iterator, list[str]]:
+    """The reader's numbered rows after the header, and the header (the first non-blank row)."""
+    records = _csv_records(reader, 1, _Budget())
+    for _, raw in records:
+        if any(cell.strip() for cell in raw):
+            return records, raw
+    raise FileError("The file has no header row (it holds only blank lines).")
 
 
 # --- XLSX: a zip of XML parts, checked before openpyxl opens it -------------------------------

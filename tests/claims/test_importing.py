@@ -337,3 +337,18 @@ def test_an_editors_file_changes_draft_records_only(world, request, status, who,
     if not ok:
         assert [(e.row, e.column) for e in result.errors] == [(2, "external_id")]
         assert "only a reviewer may change it" in result.errors[0].message
+
+
+@pytest.mark.django_db
+def test_a_file_separated_by_semicolons_imports_as_its_comma_twin(world, admin_user):
+    """Excel's "CSV" in locales whose decimal mark is a comma separates cells with semicolons;
+    such a file imports as the same file with commas would (a comma stays inside its cell)."""
+    row = claim(figure_text="3,825", quote="Killed; wounded, missing", as_of="2020-11-10")
+    semicolons = csv_bytes([row]).decode().replace(",", ";").replace('"3;825"', "3,825")
+    semicolons = semicolons.replace('"Killed; wounded; missing"', '"Killed; wounded, missing"')
+    result = run(("\ufeff" + semicolons).encode(), admin_user)
+    assert result.ok, [str(e) for e in result.errors]
+    assert result.note == "read as separated by semicolons"
+    imported = Claim.objects.get()
+    assert (imported.figure_text, imported.lower) == ("3,825", 3825)
+    assert imported.quote == "Killed; wounded, missing"
