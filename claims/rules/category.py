@@ -141,41 +141,29 @@ def reconcile_category(
                 and _counts_as_floor(row)
                 and row.lower > ancestor.lower
             ]
-            if not over:
-                # No single claim is above the whole: a running total of period claims (or an
-                # event's figure) is. It is kept, and flagged as a part above the whole.
-                child_flags.append(
-                    Contradiction(
-                        "child_above_parent",
-                        subject_id,
-                        category.id,
-                        None,
-                        tuple(sorted({*fig.deciding, *ancestor.deciding})),
-                        round(fig.lower / max(ancestor.lower, 1), 2),
-                        f"{_name(parties, subject_id)}: {fig.lower:,}, from claims none of "
-                        f"which is above it alone, is above the {ancestor.lower:,} given for "
-                        f"{_name(parties, ancestor.subject_id)}, which contains it.",
-                    )
-                )
-                fig.rule += (
-                    f" It is above the {ancestor.lower:,} of "
-                    f"{_name(parties, ancestor.subject_id)}, which contains it, though no single "
-                    "claim is: kept, and flagged for editors."
-                )
-                break
+            # No single claim above the whole: a running total of period claims (or an
+            # event's figure) is. It is kept, and flagged as a part above the whole.
+            alone = "" if over else ", from claims none of which is above it alone,"
             child_flags.append(
                 Contradiction(
                     "child_above_parent",
                     subject_id,
                     category.id,
                     None,
-                    tuple(sorted({*over, *ancestor.deciding})),
+                    tuple(sorted({*(over or fig.deciding), *ancestor.deciding})),
                     round(fig.lower / max(ancestor.lower, 1), 2),
-                    f"{_name(parties, subject_id)}: {fig.lower:,} is above the "
+                    f"{_name(parties, subject_id)}: {fig.lower:,}{alone} is above the "
                     f"{ancestor.lower:,} given for {_name(parties, ancestor.subject_id)}, "
                     "which contains it.",
                 )
             )
+            if not over:
+                fig.rule += (
+                    f" It is above the {ancestor.lower:,} of "
+                    f"{_name(parties, ancestor.subject_id)}, which contains it, though no single "
+                    "claim is: kept, and flagged for editors."
+                )
+                break
             held_by_subject[subject_id].update(over)
         computed[subject_id] = fig
         result.roles.update(roles)
