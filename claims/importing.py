@@ -531,18 +531,25 @@ class _Job:
 
             current = existing.get(file_values.get("external_id"))
             sent = file_values.pop(VERSION_FIELD, None)
-            if current is not None and sent is not None and sent != current.get(VERSION_FIELD):
+            # A stale version guards what the row would overwrite: it is refused below if the
+            # row changes anything; the same edited file imported again changes nothing.
+            stale = current is not None and sent is not None and sent != current[VERSION_FIELD]
+
+            def stale_error(sent=sent, current=current):
                 err(
                     "version",
                     f"this row was changed since you exported it (version {sent} in the file, "
-                    f"{current.get(VERSION_FIELD)} now); export it again and redo your change",
+                    f"{current[VERSION_FIELD]} now); export it again and redo your change",
                 )
-                continue
+
             if (
                 spec.kind == "claims"
                 and current is not None
                 and file_values.get("status", current["status"]) != current["status"]
             ):
+                if stale:
+                    stale_error()
+                    continue
                 # Status moves only through the workflow steps (claims.services), each with
                 # its own reason and permission; a file cannot publish or un-retract a claim.
                 err(
@@ -594,7 +601,9 @@ class _Job:
             else:
                 diff = [a for a in spec.attrs if values.get(a) != current.get(a)]
                 many_changed = many is not None and sorted(many) != sorted(many_now)
-                if (diff or many_changed) and not self.may_change(current):
+                if (diff or many_changed) and stale:
+                    stale_error()
+                elif (diff or many_changed) and not self.may_change(current):
                     # As in the admin: editors change drafts only; a reviewed record changes
                     # through a reviewer, so a file cannot rewrite what a reviewer published.
                     err(

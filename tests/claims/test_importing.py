@@ -352,3 +352,17 @@ def test_a_file_separated_by_semicolons_imports_as_its_comma_twin(world, admin_u
     imported = Claim.objects.get()
     assert (imported.figure_text, imported.lower) == ("3,825", 3825)
     assert imported.quote == "Killed; wounded, missing"
+
+
+def test_the_same_edited_file_imported_again_changes_nothing(world, admin_user):
+    """Found with outside data: an exported file, edited and imported, was refused the second
+    time ("changed since you exported it"): its version is stale, but it overwrites nothing."""
+    assert run(csv_bytes([claim()]), admin_user).ok
+    exported = str(Claim.objects.get().version)
+    edited = csv_bytes([claim(figure_text="800", version=exported)])
+    assert run(edited, admin_user).changed == 1
+    before = counts()
+    again = run(edited, admin_user)
+    assert again.ok, [str(e) for e in again.errors]
+    assert (again.new, again.changed, again.unchanged) == (0, 0, 1)
+    assert counts() == before
