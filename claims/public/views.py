@@ -105,7 +105,6 @@ def link_prefixes() -> dict:
         "claimant": reverse("casualties:claimant", args=["-"])[:-2],
         "event": reverse("casualties:event", args=["-"])[:-2],
         "place": reverse("casualties:place", args=["-"])[:-2],
-        "war": reverse("casualties:conflict", args=["-"])[:-2],
     }
 
 
@@ -907,7 +906,7 @@ def party_subtree(parties, slug) -> list[int]:
 def counted_kinds(slug: str) -> list[tuple[frozenset, frozenset]]:
     """The (roles, outcomes) the named floor of the kind of loss ``slug`` counts: its own
     (``rules.RECORD_COUNTS``) and its parts' ("killed or missing" adds the named floors of
-    "killed" and "missing"). None for a kind that counts no named people, or no such kind."""
+    "killed" and "missing"). Empty for a kind that counts no named people, or no such kind."""
     categories = load_categories()
     ids = [c.id for c in categories if c.slug == slug]
     parts = rules.parts_of(categories, ids) if ids else set()
